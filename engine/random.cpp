@@ -51,4 +51,11 @@ void Generator::set_state(const std::string& state) {
   QAT_CHECK(!in.fail(), "Generator::set_state: malformed state string");
 }
 
+Generator& global_generator() {
+  static Generator instance(0);
+  return instance;
+}
+
+void manual_seed(uint64_t seed) { global_generator() = Generator(seed); }
+
 }  // namespace qat

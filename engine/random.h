@@ -36,4 +36,9 @@ class Generator {
   std::mt19937_64 engine_;
 };
 
+/// The process-wide generator used for parameter initialization; reseed it for determinism.
+Generator& global_generator();
+/// Reseeds the process-wide generator.
+void manual_seed(uint64_t seed);
+
 }  // namespace qat

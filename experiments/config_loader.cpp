@@ -1,0 +1,86 @@
+#include "experiments/config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/text_format.h>
+
+#include "engine/error.h"
+
+namespace qat {
+namespace {
+
+namespace pb = google::protobuf;
+
+// Collects the parser's first error with its position (protobuf counts lines and columns from 0).
+class FirstError : public pb::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (message_.empty()) message_ = "line " + std::to_string(line + 1) + ", column " +
+                                     std::to_string(column + 1) + ": " + message;
+  }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  QAT_CHECK(in.good(), "config ", path, ": cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, separator);) parts.push_back(part);
+  return parts;
+}
+
+}  // namespace
+
+config::Experiment load_experiment(const std::string& path) {
+  config::Experiment experiment;
+  FirstError errors;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  QAT_CHECK(parser.ParseFromString(read_file(path), &experiment), "config ", path, ": ", errors.message());
+  return experiment;
+}
+
+void apply_override(config::Experiment& experiment, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  QAT_CHECK(eq != std::string::npos && eq > 0, "--set ", assignment, ": expected field.path=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  pb::Message* message = &experiment;
+  const std::vector<std::string> names = split(path, '.');
+  for (size_t i = 0; i < names.size(); ++i) {
+    const pb::FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(names[i]);
+    QAT_CHECK(field != nullptr, "--set ", path, ": ", message->GetDescriptor()->full_name(), " has no field '",
+              names[i], "'");
+    const bool last = i + 1 == names.size();
+    if (!last) {
+      QAT_CHECK(field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated(), "--set ",
+                path, ": '", names[i], "' is not a message field");
+      message = message->GetReflection()->MutableMessage(message, field);
+      continue;
+    }
+    if (field->is_repeated()) message->GetReflection()->ClearField(message, field);
+    const std::vector<std::string> values = field->is_repeated() ? split(value, ',') : std::vector{value};
+    for (const std::string& v : values)
+      QAT_CHECK(pb::TextFormat::ParseFieldValueFromString(v, field, message), "--set ", path, ": cannot parse '",
+                v, "' as ", field->type_name());
+  }
+}
+
+config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  config::Experiment experiment = load_experiment(path);
+  for (const std::string& assignment : overrides) apply_override(experiment, assignment);
+  return experiment;
+}
+
+}  // namespace qat

@@ -1,0 +1,17 @@
+#pragma once
+// Reading experiment configs (protobuf text format) and applying `--set field.path=value` overrides.
+#include <string>
+#include <vector>
+
+#include "experiments/experiment.pb.h"
+
+namespace qat {
+
+/// Parses a text-format Experiment; errors name the file, line, column and field.
+config::Experiment load_experiment(const std::string& path);
+/// Sets one field given "a.b.c=value" (any field of the schema); errors name the path.
+void apply_override(config::Experiment& experiment, const std::string& assignment);
+/// load_experiment followed by every override in order.
+config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace qat

@@ -1,0 +1,29 @@
+// The `qat` command: train, eval, bench, ... Every subcommand prints a one-line JSON result last and
+// exits non-zero with a clear message on bad input.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine/error.h"
+#include "experiments/command_line.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume]\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    const std::string command = argv[1];
+    qat::detail::fail("unknown command '", command, "'\n", kUsage);
+  } catch (const qat::Error& e) {
+    std::fprintf(stderr, "qat: error: %s\n", e.what());
+    return 1;
+  }
+}

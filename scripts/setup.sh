@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qat needs (only the missing ones), then configures and builds into build/.
+# Usage: scripts/setup.sh [build-dir] [extra cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${1:-build}
+shift || true
+
+packages=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtbb-dev
+  libprotobuf-dev protobuf-compiler libhdf5-dev libgtest-dev libbenchmark-dev zlib1g-dev
+  dataset-fashion-mnist wordnet-base)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+  cmake -S . -B "$build_dir" -G Ninja "$@"
+fi
+ninja -C "$build_dir"

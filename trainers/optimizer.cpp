@@ -1,0 +1,62 @@
+#include "trainers/optimizer.h"
+
+#include <cstring>
+
+#include "autograd/grad_mode.h"
+#include "engine/error.h"
+
+namespace qat {
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups, float lr) : groups_(std::move(groups)), lr_(lr) {
+  for (const auto& group : groups_) count_ += group.params.size();
+}
+
+void Optimizer::zero_grad() {
+  for (auto& group : groups_)
+    for (auto& param : group.params) param.zero_grad();
+}
+
+std::vector<Tensor>& Optimizer::slot(const std::string& name) {
+  auto& buffers = slots_[name];
+  buffers.resize(count_);
+  return buffers;
+}
+
+void Optimizer::for_each_gradient(const std::function<void(size_t, Tensor&, const Tensor&, float)>& f) {
+  NoGrad no_grad;
+  size_t index = 0;
+  for (auto& group : groups_)
+    for (auto& param : group.params) {
+      const size_t k = index++;
+      if (!param.grad().defined()) continue;
+      Tensor data = param.data();
+      f(k, data, param.grad().to_layout(data.desc()), group.weight_decay);
+    }
+}
+
+Tensor Optimizer::zeros_like(const Tensor& like) {
+  Tensor t = Tensor::empty_like_desc(like.desc(), like.shape());
+  std::memset(t.raw(), 0, like.desc().get_size());
+  return t;
+}
+
+std::map<std::string, Tensor> Optimizer::state() const {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, buffers] : slots_)
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].defined()) out[name + "." + std::to_string(i)] = buffers[i].contiguous();
+  return out;
+}
+
+void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
+  slots_.clear();
+  for (const auto& [key, tensor] : state) {
+    const size_t dot = key.rfind('.');
+    QAT_CHECK(dot != std::string::npos, "optimizer state: malformed entry '", key, "'");
+    const size_t index = std::stoul(key.substr(dot + 1));
+    QAT_CHECK(index < count_, "optimizer state: entry '", key, "' for parameter ", index, " of ", count_);
+    slot(key.substr(0, dot))[index] = tensor.clone();
+  }
+}
+
+}  // namespace qat
