@@ -106,9 +106,9 @@ Tensor read_tensor(hid_t group, const std::string& name, const std::string& wher
 
 std::vector<std::string> member_names(hid_t group) {
   std::vector<std::string> names;
-  H5Literate2(
+  H5Literate(
       group, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-      [](hid_t, const char* name, const H5L_info2_t*, void* out) -> herr_t {
+      [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
         static_cast<std::vector<std::string>*>(out)->emplace_back(name);
         return 0;
       },
@@ -127,8 +127,10 @@ std::map<std::string, Tensor> read_group(hid_t file, const char* group_name, con
 
 std::map<std::string, std::string> read_attributes(hid_t object, const std::string& path) {
   std::map<std::string, std::string> out;
-  const int count = H5Aget_num_attrs(object);
-  for (int i = 0; i < count; ++i) {
+  H5O_info_t info;
+  QAT_CHECK(H5Oget_info(object, &info) >= 0, "checkpoint ", path, ": unreadable root group");
+  const auto count = static_cast<hsize_t>(info.num_attrs);
+  for (hsize_t i = 0; i < count; ++i) {
     Handle attr(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
     QAT_CHECK(attr.valid(), "checkpoint ", path, ": unreadable attribute ", i);
     const ssize_t name_size = H5Aget_name(attr.get(), 0, nullptr);
@@ -156,7 +158,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot create ", temporary);
     write_group(file.get(), "model", checkpoint.model, path);
     write_group(file.get(), "optimizer", checkpoint.optimizer, path);
-    for (const auto& [name, value] : checkpoint.meta) write_string_attribute(file.get(), name, value);
+    Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+    for (const auto& [name, value] : checkpoint.meta) write_string_attribute(root.get(), name, value);
   }
   std::filesystem::rename(temporary, path);
 }
@@ -164,14 +167,15 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
 Checkpoint load_checkpoint(const std::string& path) {
   QuietHdf5 quiet;
   QAT_CHECK(std::filesystem::exists(path), "checkpoint ", path, ": no such file");
-  QAT_CHECK(H5Fis_accessible(path.c_str(), H5P_DEFAULT) > 0, "checkpoint ", path,
+  QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, "checkpoint ", path,
             ": not an HDF5 file, or truncated");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot open (truncated or corrupt HDF5)");
   Checkpoint checkpoint;
   checkpoint.model = read_group(file.get(), "model", path);
   checkpoint.optimizer = read_group(file.get(), "optimizer", path);
-  checkpoint.meta = read_attributes(file.get(), path);
+  Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+  checkpoint.meta = read_attributes(root.get(), path);
   return checkpoint;
 }
 

@@ -21,12 +21,12 @@ TEST(Sgd, NesterovMomentumWithWeightDecayMatchesPyTorch) {
   Sgd sgd({{.params = {p}, .weight_decay = 0.1f}}, {.lr = 0.5f, .momentum = 0.9f, .nesterov = true});
   set_grad(p, 2.0f);
   sgd.step();
-  // g = 2 + 0.1 = 2.1; v = 2.1; p = 1 - 0.5 (2.1 + 0.9·2.1) = -0.445
-  EXPECT_NEAR(p.data().item(), -0.445f, 1e-6);
+  // g = 2 + 0.1 = 2.1; v = 2.1; p = 1 - 0.5 (2.1 + 0.9·2.1) = -0.995
+  EXPECT_NEAR(p.data().item(), -0.995f, 1e-6);
   set_grad(p, -1.0f);
   sgd.step();
-  // g = -1 - 0.0445 = -1.0445; v = 0.9·2.1 - 1.0445 = 0.8455; p = -0.445 - 0.5 (-1.0445 + 0.76095)
-  EXPECT_NEAR(p.data().item(), -0.445f - 0.5f * (-1.0445f + 0.9f * 0.8455f), 1e-6);
+  // g = -1 - 0.0995 = -1.0995; v = 0.9·2.1 - 1.0995 = 0.7905; p = -0.995 - 0.5 (-1.0995 + 0.9·0.7905)
+  EXPECT_NEAR(p.data().item(), -0.995f - 0.5f * (-1.0995f + 0.9f * 0.7905f), 1e-6);
 }
 
 TEST(Sgd, PlainMomentumAndStateRoundTrip) {

@@ -1,0 +1,62 @@
+#pragma once
+// Trainer: epochs of forward → loss → backward → step, evaluation, checkpoints, metrics and resume.
+#include <functional>
+#include <string>
+
+#include "layers/module.h"
+#include "trainers/batch_stream.h"
+#include "trainers/lr_schedule.h"
+#include "trainers/optimizer.h"
+
+namespace qat {
+
+/// Loss of a model output against integer targets (cross-entropy by default).
+using LossFn = std::function<Variable(const Variable& output, const Tensor& targets)>;
+
+/// How a run trains (values come from the experiment config).
+struct TrainerOptions {
+  int epochs = 0;
+  LrScheduleOptions schedule;
+  std::string out_dir;          ///< where metrics.jsonl, last.h5 and best.h5 go ("" = nowhere)
+  bool resume = false;          ///< continue from out_dir/last.h5 when it exists
+  std::string label = "train";  ///< phase name in metrics and progress lines
+  std::string config_text;      ///< the experiment config, stored in checkpoints
+};
+
+/// Loss and accuracy over a data set.
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;  ///< fraction of targets (other than the ignore index) predicted right
+  int64_t samples = 0;
+};
+
+/// What fit() returns.
+struct TrainSummary {
+  Evaluation final_test;
+  Evaluation best_test;
+  double final_train_loss = 0.0;
+  int best_epoch = -1;
+  double seconds = 0.0;
+};
+
+/// Trains a model with one optimizer; checkpoints after every epoch so a killed run resumes exactly.
+class Trainer {
+ public:
+  Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss = {});
+  /// Runs the remaining epochs, evaluating on `test` after each.
+  TrainSummary fit(BatchStream& train, BatchStream& test);
+  /// Loss and accuracy of the model in evaluation mode.
+  Evaluation evaluate(BatchStream& data);
+
+ private:
+  double train_epoch(BatchStream& train, int epoch);
+  void save(const std::string& name, int epoch, const TrainSummary& summary);
+  int restore(TrainSummary& summary);
+
+  Module& model_;
+  Optimizer& optimizer_;
+  TrainerOptions options_;
+  LossFn loss_;
+};
+
+}  // namespace qat
