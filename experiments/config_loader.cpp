@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/stubs/strutil.h>
 #include <google/protobuf/text_format.h>
 
 #include "engine/error.h"
@@ -71,9 +73,12 @@ void apply_override(config::Experiment& experiment, const std::string& assignmen
     }
     if (field->is_repeated()) message->GetReflection()->ClearField(message, field);
     const std::vector<std::string> values = field->is_repeated() ? split(value, ',') : std::vector{value};
-    for (const std::string& v : values)
-      QAT_CHECK(pb::TextFormat::ParseFieldValueFromString(v, field, message), "--set ", path, ": cannot parse '",
-                v, "' as ", field->type_name());
+    for (const std::string& v : values) {
+      // Strings may be given bare on the command line; text format wants them quoted.
+      const bool bare = field->type() == pb::FieldDescriptor::TYPE_STRING && (v.empty() || v.front() != '"');
+      QAT_CHECK(pb::TextFormat::ParseFieldValueFromString(bare ? "\"" + pb::CEscape(v) + "\"" : v, field, message),
+                "--set ", path, ": cannot parse '", v, "' as ", field->type_name());
+    }
   }
 }
 

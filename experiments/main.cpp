@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "experiments/command_line.h"
+#include "experiments/train_command.h"
 
 namespace {
 
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string command = argv[1];
+    if (command == "train") {
+      std::puts(qat::run_train(qat::CommandLine::parse(argc, argv, 2, {"resume"})).c_str());
+      return 0;
+    }
     qat::detail::fail("unknown command '", command, "'\n", kUsage);
   } catch (const qat::Error& e) {
     std::fprintf(stderr, "qat: error: %s\n", e.what());

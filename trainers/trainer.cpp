@@ -118,6 +118,7 @@ Evaluation Trainer::evaluate(BatchStream& data) {
 TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   const auto start = std::chrono::steady_clock::now();
   TrainSummary summary;
+  if (!options_.out_dir.empty()) std::filesystem::create_directories(options_.out_dir);
   const MetricsLog log(options_.out_dir.empty() ? "" : path_in(options_.out_dir, "metrics.jsonl"));
   const int first = restore(summary);
   log.truncate_from_epoch(first);
@@ -143,7 +144,6 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
 
 void Trainer::save(const std::string& name, int epoch, const TrainSummary& summary) {
   if (options_.out_dir.empty()) return;
-  std::filesystem::create_directories(options_.out_dir);
   Checkpoint checkpoint{.model = model_.state_dict(), .optimizer = optimizer_.state(), .meta = {}};
   checkpoint.meta = {{"epoch", std::to_string(epoch)},
                      {"rng", global_generator().state()},

@@ -1,0 +1,44 @@
+#pragma once
+// DataLoader: shuffled, augmented, normalized batches from an ImageDataset; deterministic by (seed, epoch).
+#include <cstdint>
+#include <vector>
+
+#include "datasets/image_dataset.h"
+
+namespace qat {
+
+/// Loader settings (values come from the experiment config).
+struct DataLoaderOptions {
+  int64_t batch_size = 0;
+  bool shuffle = false;
+  bool drop_last = false;
+  uint64_t seed = 0;
+  int crop_padding = 0;       ///< random crop after zero padding by this many pixels (0 = off)
+  bool flip = false;          ///< random horizontal flip
+  std::vector<float> mean;    ///< per-channel (one value = every channel); pixels are scaled to [0, 1] first
+  std::vector<float> stddev;  ///< per-channel, as mean
+};
+
+/// Iterates a dataset in batches; the order and the augmentation of every sample depend only on
+/// (seed, epoch, index), never on timing.
+class DataLoader {
+ public:
+  DataLoader(const ImageDataset& data, DataLoaderOptions options);
+  /// Starts an epoch: fixes its order.
+  void start_epoch(int epoch);
+  /// Fills the next batch (images f32 [B, C, H, W], labels s32 [B]); false at the end of the epoch.
+  bool next(Tensor& images, Tensor& labels);
+  /// Batches per epoch.
+  int64_t batches_per_epoch() const;
+
+ private:
+  void load_sample(int64_t index, float* out);
+
+  const ImageDataset& data_;
+  DataLoaderOptions options_;
+  std::vector<int64_t> order_;
+  int64_t position_ = 0;
+  int epoch_ = 0;
+};
+
+}  // namespace qat
