@@ -37,7 +37,81 @@ Tensor permuted(const Tensor& x, const std::vector<int>& order) {
   return out;
 }
 
+// Descriptor of the block [offset, offset + dims) inside a plain tensor of `full` shape.
+dnnl::memory::desc block_desc(const Shape& full, const Shape& dims, const Shape& offsets, DType dtype) {
+  return Tensor::plain_desc(full, dtype)
+      .submemory_desc(dnnl::memory::dims(dims.begin(), dims.end()),
+                      dnnl::memory::dims(offsets.begin(), offsets.end()));
+}
+
+// The block of `x` at `offsets` with `dims`, as a plain tensor.
+Tensor read_block(const Tensor& x, const Shape& dims, const Shape& offsets) {
+  const Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(dims, src.dtype());
+  kernels::reorder(block_desc(src.shape(), dims, offsets, src.dtype()), src.raw(), out.desc(), out.raw());
+  return out;
+}
+
+// Copies `block` into `target` (plain) at `offsets`.
+void write_block(Tensor& target, const Tensor& block, const Shape& offsets) {
+  const Tensor src = block.contiguous();
+  kernels::reorder(src.desc(), src.raw(), block_desc(target.shape(), src.shape(), offsets, src.dtype()),
+                   target.raw());
+}
+
+Shape offsets_along(int ndim, int axis, int64_t at) {
+  Shape offsets(ndim, 0);
+  offsets[axis] = at;
+  return offsets;
+}
+
 }  // namespace
+
+Variable slice(const Variable& x, int axis, int64_t begin, int64_t end) {
+  const int a = normalize_axis(axis, x.ndim(), "slice");
+  QAT_CHECK(0 <= begin && begin <= end && end <= x.dim(a), "slice: range [", begin, ", ", end, ") out of bounds for axis ",
+            axis, " of ", x.str());
+  Shape dims = x.shape();
+  dims[a] = end - begin;
+  const Shape offsets = offsets_along(x.ndim(), a, begin), x_shape = x.shape();
+  return Variable::record("slice", read_block(x.data(), dims, offsets), {x},
+                          [x_shape, offsets](const Tensor& g) -> std::vector<Tensor> {
+                            Tensor grad = Tensor::zeros(x_shape);
+                            write_block(grad, g, offsets);
+                            return {grad};
+                          });
+}
+
+Variable concat(const std::vector<Variable>& xs, int axis) {
+  QAT_CHECK(!xs.empty(), "concat: no inputs");
+  const int a = normalize_axis(axis, xs[0].ndim(), "concat");
+  Shape shape = xs[0].shape();
+  shape[a] = 0;
+  std::vector<Shape> shapes;
+  for (const Variable& x : xs) {
+    Shape expected = xs[0].shape();
+    expected[a] = x.ndim() == xs[0].ndim() ? x.dim(a) : -1;
+    QAT_CHECK(x.shape() == expected && x.data().dtype() == xs[0].data().dtype(), "concat: input ", x.str(),
+              " does not match ", xs[0].str(), " outside axis ", axis);
+    shape[a] += x.dim(a);
+    shapes.push_back(x.shape());
+  }
+  Tensor out = Tensor::empty(shape, xs[0].data().dtype());
+  int64_t at = 0;
+  for (const Variable& x : xs) {
+    write_block(out, x.data(), offsets_along(out.ndim(), a, at));
+    at += x.dim(a);
+  }
+  return Variable::record("concat", out, xs, [shapes, a](const Tensor& g) -> std::vector<Tensor> {
+    std::vector<Tensor> grads;
+    int64_t start = 0;
+    for (const Shape& s : shapes) {
+      grads.push_back(read_block(g, s, offsets_along(static_cast<int>(s.size()), a, start)));
+      start += s[a];
+    }
+    return grads;
+  });
+}
 
 Variable reshape(const Variable& x, Shape shape) {
   const Shape target = resolve(x, std::move(shape));

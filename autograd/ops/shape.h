@@ -14,5 +14,9 @@ Variable flatten(const Variable& x, int start_axis = 1);
 Variable permute(const Variable& x, const std::vector<int>& order);
 /// Swaps two dimensions.
 Variable transpose(const Variable& x, int a, int b);
+/// Elements [begin, end) along `axis`.
+Variable slice(const Variable& x, int axis, int64_t begin, int64_t end);
+/// Joins variables of equal shape except along `axis`.
+Variable concat(const std::vector<Variable>& xs, int axis);
 
 }  // namespace qat

@@ -30,6 +30,25 @@ TEST(GradcheckShape, Transpose) {
             "");
 }
 
+TEST(GradcheckShape, Slice) {
+  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return slice(in[0], 1, 1, 3); }, {sample({2, 4, 3})}), "");
+}
+
+TEST(GradcheckShape, Concat) {
+  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return concat({in[0], in[1]}, -1); },
+                      {sample({2, 3, 2}), sample({2, 3, 4})}),
+            "");
+}
+
+TEST(GradcheckShape, SliceAndConcatValues) {
+  const Variable x(Tensor::from_vector({2, 3}, {0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(slice(x, 1, 1, 3).data().to_vector(), (std::vector<float>{1, 2, 4, 5}));
+  EXPECT_EQ(concat({x, x}, 0).shape(), (Shape{4, 3}));
+  EXPECT_EQ(concat({slice(x, 1, 0, 1), slice(x, 1, 1, 3)}, 1).data().to_vector(), x.data().to_vector());
+  EXPECT_THROW(slice(x, 1, 2, 4), Error);
+  EXPECT_THROW(concat({x, Variable(Tensor::zeros({3, 2}))}, 0), Error);
+}
+
 TEST(GradcheckShape, Values) {
   const Variable x(Tensor::from_vector({2, 3}, {0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(transpose(x, 0, 1).data().to_vector(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
