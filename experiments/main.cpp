@@ -11,7 +11,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume]\n";
+    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n";
 
 }  // namespace
 

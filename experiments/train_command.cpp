@@ -84,6 +84,7 @@ std::string run_train(const CommandLine& line) {
                    .schedule = schedule_options(e.train()),
                    .out_dir = out,
                    .resume = line.has("resume"),
+                   .stop_after = std::stoi(line.get("stop-after", "0")),
                    .label = "train",
                    .config_text = config_text});
   const TrainSummary summary = trainer.fit(train, test);

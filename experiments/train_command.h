@@ -6,7 +6,7 @@
 
 namespace qat {
 
-/// Runs `qat train CONFIG [--set ...] [--out DIR] [--resume]`; returns the JSON result line.
+/// Runs `qat train CONFIG [--set ...] [--out DIR] [--resume] [--stop-after N]`; returns the JSON result line.
 std::string run_train(const CommandLine& line);
 
 }  // namespace qat

@@ -1,5 +1,6 @@
 #include "trainers/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <cmath>
@@ -122,7 +123,8 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   const MetricsLog log(options_.out_dir.empty() ? "" : path_in(options_.out_dir, "metrics.jsonl"));
   const int first = restore(summary);
   log.truncate_from_epoch(first);
-  for (int epoch = first; epoch < options_.epochs; ++epoch) {
+  const int last = options_.stop_after > 0 ? std::min(options_.stop_after, options_.epochs) : options_.epochs;
+  for (int epoch = first; epoch < last; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     summary.final_train_loss = train_epoch(train, epoch);
     log.append(epoch_line(epoch, options_.label, summary.final_train_loss, -1, optimizer_.lr(),

@@ -19,6 +19,7 @@ struct TrainerOptions {
   LrScheduleOptions schedule;
   std::string out_dir;          ///< where metrics.jsonl, last.h5 and best.h5 go ("" = nowhere)
   bool resume = false;          ///< continue from out_dir/last.h5 when it exists
+  int stop_after = 0;           ///< stop (checkpointed) once this many epochs are done; 0 = run all
   std::string label = "train";  ///< phase name in metrics and progress lines
   std::string config_text;      ///< the experiment config, stored in checkpoints
 };
