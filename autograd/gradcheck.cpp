@@ -31,7 +31,8 @@ std::vector<Variable> as_variables(const std::vector<Tensor>& inputs, const Grad
 
 }  // namespace
 
-std::string gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+std::string gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs,
+                      const GradcheckOptions& options) {
   std::vector<Tensor> work;
   for (const Tensor& t : inputs) work.push_back(t.clone());
   std::vector<Variable> vars = as_variables(work, options);

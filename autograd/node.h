@@ -25,11 +25,11 @@ struct Edge {
 
 /// One recorded op.
 struct Node {
-  std::string op;                  ///< op name, for messages
-  std::vector<Shape> input_shapes; ///< input shapes, for messages
-  std::vector<Edge> edges;         ///< one per op input
-  BackwardFn backward;             ///< released after it runs (unless the graph is retained)
-  uint64_t sequence = 0;           ///< creation order; backward runs in reverse
+  std::string op;                   ///< op name, for messages
+  std::vector<Shape> input_shapes;  ///< input shapes, for messages
+  std::vector<Edge> edges;          ///< one per op input
+  BackwardFn backward;              ///< released after it runs (unless the graph is retained)
+  uint64_t sequence = 0;            ///< creation order; backward runs in reverse
 
   /// "conv2d([8, 3, 28, 28], [16, 3, 3, 3])".
   std::string signature() const;

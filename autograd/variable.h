@@ -65,7 +65,8 @@ class Variable {
   const std::shared_ptr<VariableImpl>& impl() const { return impl_; }
 
   /// Records an op result: a node with `backward` when recording is on and an input needs a gradient.
-  static Variable record(const char* op, Tensor output, const std::vector<Variable>& inputs, BackwardFn backward);
+  static Variable record(const char* op, Tensor output, const std::vector<Variable>& inputs,
+                         BackwardFn backward);
 
  private:
   std::shared_ptr<VariableImpl> impl_;

@@ -73,13 +73,15 @@ void DataLoader::load_sample(int64_t index, float* out) {
   const Shape& shape = data_.images.shape();
   const int64_t channels = shape[1], h = shape[2], w = shape[3];
   const uint8_t* pixels = data_.images.data<uint8_t>() + index * channels * h * w;
-  Generator gen(mix(options_.seed ^ mix((static_cast<uint64_t>(epoch_) << 32) + static_cast<uint64_t>(index))));
+  Generator gen(
+      mix(options_.seed ^ mix((static_cast<uint64_t>(epoch_) << 32) + static_cast<uint64_t>(index))));
   const int pad = options_.crop_padding;
   const int64_t dy = pad > 0 ? gen.below(2 * pad + 1) - pad : 0;
   const int64_t dx = pad > 0 ? gen.below(2 * pad + 1) - pad : 0;
   const bool flip = options_.flip && gen.below(2) == 1;
   for (int64_t c = 0; c < channels; ++c) {
-    const float mean = channel_value(options_.mean, c, 0.0f), scale = 1.0f / channel_value(options_.stddev, c, 1.0f);
+    const float mean = channel_value(options_.mean, c, 0.0f),
+                scale = 1.0f / channel_value(options_.stddev, c, 1.0f);
     for (int64_t y = 0; y < h; ++y)
       for (int64_t x = 0; x < w; ++x) {
         const int64_t sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;

@@ -32,7 +32,8 @@ std::vector<uint8_t> read_gzip(const std::string& path) {
 }
 
 uint32_t big_endian(const std::vector<uint8_t>& bytes, size_t at) {
-  return uint32_t{bytes[at]} << 24 | uint32_t{bytes[at + 1]} << 16 | uint32_t{bytes[at + 2]} << 8 | bytes[at + 3];
+  return uint32_t{bytes[at]} << 24 | uint32_t{bytes[at + 1]} << 16 | uint32_t{bytes[at + 2]} << 8 |
+         bytes[at + 3];
 }
 
 // Parses an IDX file of unsigned bytes with `rank` dimensions; returns the dims, checks the payload size.
@@ -40,8 +41,8 @@ std::vector<uint32_t> idx_header(const std::vector<uint8_t>& bytes, int rank, co
   const size_t header = 4 + 4 * static_cast<size_t>(rank);
   QAT_CHECK(bytes.size() >= header, path, ": truncated IDX header");
   const uint32_t magic = big_endian(bytes, 0);
-  QAT_CHECK(magic == 0x0800u + static_cast<uint32_t>(rank), path, ": bad IDX magic number 0x", std::hex, magic,
-            " (expected unsigned-byte data with ", std::dec, rank, " dims)");
+  QAT_CHECK(magic == 0x0800u + static_cast<uint32_t>(rank), path, ": bad IDX magic number 0x", std::hex,
+            magic, " (expected unsigned-byte data with ", std::dec, rank, " dims)");
   std::vector<uint32_t> dims;
   size_t payload = 1;
   for (int d = 0; d < rank; ++d) {
@@ -56,14 +57,16 @@ std::vector<uint32_t> idx_header(const std::vector<uint8_t>& bytes, int rank, co
 }  // namespace
 
 ImageDataset load_fashion_mnist(const std::string& split, const std::string& dir) {
-  QAT_CHECK(split == "train" || split == "test", "fashion-mnist: unknown split '", split, "' (train or test)");
+  QAT_CHECK(split == "train" || split == "test", "fashion-mnist: unknown split '", split,
+            "' (train or test)");
   const std::string prefix = dir + "/" + (split == "train" ? "train" : "t10k");
-  const std::string image_path = prefix + "-images-idx3-ubyte.gz", label_path = prefix + "-labels-idx1-ubyte.gz";
+  const std::string image_path = prefix + "-images-idx3-ubyte.gz",
+                    label_path = prefix + "-labels-idx1-ubyte.gz";
   const std::vector<uint8_t> image_bytes = read_gzip(image_path), label_bytes = read_gzip(label_path);
   const std::vector<uint32_t> image_dims = idx_header(image_bytes, 3, image_path);
   const std::vector<uint32_t> label_dims = idx_header(label_bytes, 1, label_path);
-  QAT_CHECK(image_dims[0] == label_dims[0], image_path, ": ", image_dims[0], " images but ", label_path, " has ",
-            label_dims[0], " labels");
+  QAT_CHECK(image_dims[0] == label_dims[0], image_path, ": ", image_dims[0], " images but ", label_path,
+            " has ", label_dims[0], " labels");
   ImageDataset data;
   data.name = "fashion_mnist/" + split;
   data.num_classes = 10;

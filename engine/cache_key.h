@@ -1,10 +1,9 @@
 #pragma once
 // CacheKey: a byte string that holds every descriptor field and attribute a primitive depends on.
 #include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <string_view>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 namespace qat {
 

@@ -1,9 +1,8 @@
 #pragma once
 // Element types a Tensor can hold and their oneDNN counterparts.
 #include <cstddef>
-#include <string>
-
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 
 namespace qat {
 

@@ -24,7 +24,7 @@ template <typename... Parts>
 }  // namespace qat
 
 /// Throws qat::Error built from the streamed parts when `cond` is false.
-#define QAT_CHECK(cond, ...)                                \
-  do {                                                      \
-    if (!(cond)) ::qat::detail::fail(__VA_ARGS__);          \
+#define QAT_CHECK(cond, ...)                       \
+  do {                                             \
+    if (!(cond)) ::qat::detail::fail(__VA_ARGS__); \
   } while (false)

@@ -1,10 +1,9 @@
 #pragma once
 // Tensor: shape, dtype and a oneDNN memory layout over shared storage. No autograd knowledge.
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/dtype.h"
 #include "engine/shape.h"

@@ -1,11 +1,11 @@
 #include "experiments/config_loader.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/stubs/strutil.h>
 #include <google/protobuf/text_format.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "engine/error.h"
 
@@ -18,8 +18,9 @@ namespace pb = google::protobuf;
 class FirstError : public pb::io::ErrorCollector {
  public:
   void AddError(int line, int column, const std::string& message) override {
-    if (message_.empty()) message_ = "line " + std::to_string(line + 1) + ", column " +
-                                     std::to_string(column + 1) + ": " + message;
+    if (message_.empty())
+      message_ =
+          "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
   }
   const std::string& message() const { return message_; }
 
@@ -62,8 +63,8 @@ void apply_override(config::Experiment& experiment, const std::string& assignmen
   const std::vector<std::string> names = split(path, '.');
   for (size_t i = 0; i < names.size(); ++i) {
     const pb::FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(names[i]);
-    QAT_CHECK(field != nullptr, "--set ", path, ": ", message->GetDescriptor()->full_name(), " has no field '",
-              names[i], "'");
+    QAT_CHECK(field != nullptr, "--set ", path, ": ", message->GetDescriptor()->full_name(),
+              " has no field '", names[i], "'");
     const bool last = i + 1 == names.size();
     if (!last) {
       QAT_CHECK(field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated(), "--set ",
@@ -76,8 +77,9 @@ void apply_override(config::Experiment& experiment, const std::string& assignmen
     for (const std::string& v : values) {
       // Strings may be given bare on the command line; text format wants them quoted.
       const bool bare = field->type() == pb::FieldDescriptor::TYPE_STRING && (v.empty() || v.front() != '"');
-      QAT_CHECK(pb::TextFormat::ParseFieldValueFromString(bare ? "\"" + pb::CEscape(v) + "\"" : v, field, message),
-                "--set ", path, ": cannot parse '", v, "' as ", field->type_name());
+      QAT_CHECK(
+          pb::TextFormat::ParseFieldValueFromString(bare ? "\"" + pb::CEscape(v) + "\"" : v, field, message),
+          "--set ", path, ": cannot parse '", v, "' as ", field->type_name());
     }
   }
 }

@@ -18,7 +18,8 @@ std::shared_ptr<Module> convnet(const config::ModelConfig& c) {
   auto model = std::make_shared<Sequential>();
   int64_t in = c.in_channels();
   for (const int64_t out : {w, 2 * w}) {
-    model->add(std::make_shared<Conv2d>(Conv2dOptions{.in = in, .out = out, .kernel = 3, .padding = 1, .bias = false}));
+    model->add(std::make_shared<Conv2d>(
+        Conv2dOptions{.in = in, .out = out, .kernel = 3, .padding = 1, .bias = false}));
     model->add(std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = out, .fuse_relu = true}));
     model->add(std::make_shared<Pool2d>(Pool2dOptions{.kind = PoolKind::max, .kernel = 2, .stride = 2}));
     in = out;

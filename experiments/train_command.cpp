@@ -22,7 +22,8 @@ namespace {
 ImageDataset load_split(const config::DataConfig& data, const std::string& split) {
   QAT_CHECK(data.dataset() == "fashion_mnist", "data.dataset: unsupported dataset '", data.dataset(),
             "' (known: fashion_mnist)");
-  const ImageDataset full = data.dir().empty() ? load_fashion_mnist(split) : load_fashion_mnist(split, data.dir());
+  const ImageDataset full =
+      data.dir().empty() ? load_fashion_mnist(split) : load_fashion_mnist(split, data.dir());
   return full.first(split == "train" ? data.train_limit() : data.test_limit());
 }
 
@@ -41,20 +42,22 @@ DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
 // Weight decay applies to conv and linear weights only (biases, norms and scalars are 1-D).
 std::vector<ParamGroup> parameter_groups(const Module& model, float weight_decay) {
   ParamGroup decayed{.params = {}, .weight_decay = weight_decay}, plain{.params = {}, .weight_decay = 0.0f};
-  for (const auto& [name, param] : model.named_parameters()) (param.ndim() > 1 ? decayed : plain).params.push_back(param);
+  for (const auto& [name, param] : model.named_parameters())
+    (param.ndim() > 1 ? decayed : plain).params.push_back(param);
   return {decayed, plain};
 }
 
 LrScheduleOptions schedule_options(const config::TrainConfig& t) {
   QAT_CHECK(t.schedule() == "cosine" || t.schedule() == "constant", "train.schedule: unknown schedule '",
             t.schedule(), "' (known: cosine, constant)");
-  return {.kind = t.schedule() == "cosine" ? LrScheduleOptions::Kind::cosine : LrScheduleOptions::Kind::constant,
-          .base_lr = t.lr(),
-          .warmup_epochs = t.warmup_epochs(),
-          .warmup_start = 0.1f,
-          .final_fraction = 0.0f,
-          .milestones = {},
-          .gamma = 1.0f};
+  return {
+      .kind = t.schedule() == "cosine" ? LrScheduleOptions::Kind::cosine : LrScheduleOptions::Kind::constant,
+      .base_lr = t.lr(),
+      .warmup_epochs = t.warmup_epochs(),
+      .warmup_start = 0.1f,
+      .final_fraction = 0.0f,
+      .milestones = {},
+      .gamma = 1.0f};
 }
 
 void write_atomically(const std::string& path, const std::string& text) {
@@ -70,7 +73,8 @@ std::string run_train(const CommandLine& line) {
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
   manual_seed(e.seed());
   const ImageDataset train_set = load_split(e.data(), "train"), test_set = load_split(e.data(), "test");
-  DataLoader train_loader(train_set, loader_options(e, true)), test_loader(test_set, loader_options(e, false));
+  DataLoader train_loader(train_set, loader_options(e, true)),
+      test_loader(test_set, loader_options(e, false));
   ImageBatches train(train_loader), test(test_loader);
 
   const auto model = build_model(e.model());

@@ -8,8 +8,8 @@ namespace qat {
 Conv2d::Conv2d(const Conv2dOptions& options) : options_(options) {
   QAT_CHECK(options.in > 0 && options.out > 0 && options.groups > 0 && options.in % options.groups == 0 &&
                 options.out % options.groups == 0,
-            "Conv2d: channels in ", options.in, " / out ", options.out, " must be positive multiples of groups ",
-            options.groups);
+            "Conv2d: channels in ", options.in, " / out ", options.out,
+            " must be positive multiples of groups ", options.groups);
   const int64_t fan_in = options.in / options.groups * options.kernel * options.kernel;
   const Shape shape{options.out, options.in / options.groups, options.kernel, options.kernel};
   Tensor weight = init::fan_in_uniform(shape, fan_in);

@@ -81,6 +81,8 @@ Variable Module::register_parameter(const std::string& name, Tensor value) {
   return param;
 }
 
-void Module::register_buffer(const std::string& name, Tensor& member) { buffers_.emplace_back(name, &member); }
+void Module::register_buffer(const std::string& name, Tensor& member) {
+  buffers_.emplace_back(name, &member);
+}
 
 }  // namespace qat

@@ -44,11 +44,16 @@ class QuietHdf5 {
 
 hid_t hdf5_type(DType dtype) {
   switch (dtype) {
-    case DType::f32: return H5T_NATIVE_FLOAT;
-    case DType::s32: return H5T_NATIVE_INT32;
-    case DType::s8: return H5T_NATIVE_INT8;
-    case DType::u8: return H5T_NATIVE_UINT8;
-    case DType::bf16: break;
+    case DType::f32:
+      return H5T_NATIVE_FLOAT;
+    case DType::s32:
+      return H5T_NATIVE_INT32;
+    case DType::s8:
+      return H5T_NATIVE_INT8;
+    case DType::u8:
+      return H5T_NATIVE_UINT8;
+    case DType::bf16:
+      break;
   }
   detail::fail("checkpoint: dtype ", to_string(dtype), " cannot be stored");
 }
@@ -131,7 +136,8 @@ std::map<std::string, std::string> read_attributes(hid_t object, const std::stri
   QAT_CHECK(H5Oget_info(object, &info) >= 0, "checkpoint ", path, ": unreadable root group");
   const auto count = static_cast<hsize_t>(info.num_attrs);
   for (hsize_t i = 0; i < count; ++i) {
-    Handle attr(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    Handle attr(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose);
     QAT_CHECK(attr.valid(), "checkpoint ", path, ": unreadable attribute ", i);
     const ssize_t name_size = H5Aget_name(attr.get(), 0, nullptr);
     std::string name(static_cast<size_t>(name_size), '\0');
@@ -167,8 +173,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
 Checkpoint load_checkpoint(const std::string& path) {
   QuietHdf5 quiet;
   QAT_CHECK(std::filesystem::exists(path), "checkpoint ", path, ": no such file");
-  QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, "checkpoint ", path,
-            ": not an HDF5 file, or truncated");
+  QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, "checkpoint ", path, ": not an HDF5 file, or truncated");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot open (truncated or corrupt HDF5)");
   Checkpoint checkpoint;

@@ -15,7 +15,8 @@ float LrSchedule::at(double epoch) const {
     return static_cast<float>(o.base_lr * (o.warmup_start + (1.0 - o.warmup_start) * t));
   }
   switch (o.kind) {
-    case LrScheduleOptions::Kind::constant: return o.base_lr;
+    case LrScheduleOptions::Kind::constant:
+      return o.base_lr;
     case LrScheduleOptions::Kind::cosine: {
       const double span = total_epochs_ - o.warmup_epochs;
       const double t = span > 0 ? (epoch - o.warmup_epochs) / span : 1.0;

@@ -9,10 +9,10 @@ struct LrScheduleOptions {
   enum class Kind { constant, cosine, step };
   Kind kind = Kind::constant;
   float base_lr = 0.0f;
-  float warmup_epochs = 0.0f;      ///< linear warm-up from warmup_start·base_lr
-  float warmup_start = 0.0f;       ///< fraction of base_lr at step 0 of the warm-up
-  float final_fraction = 0.0f;     ///< cosine ends at final_fraction·base_lr
-  std::vector<int> milestones;     ///< step schedule: epochs where lr is multiplied by gamma
+  float warmup_epochs = 0.0f;   ///< linear warm-up from warmup_start·base_lr
+  float warmup_start = 0.0f;    ///< fraction of base_lr at step 0 of the warm-up
+  float final_fraction = 0.0f;  ///< cosine ends at final_fraction·base_lr
+  std::vector<int> milestones;  ///< step schedule: epochs where lr is multiplied by gamma
   float gamma = 1.0f;
 };
 

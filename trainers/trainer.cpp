@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "autograd/grad_mode.h"
@@ -76,8 +76,8 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
   model_.train();
   const LrSchedule schedule(options_.schedule, options_.epochs);
   const int64_t steps = train.batches_per_epoch();
-  Progress progress(options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
-                    steps);
+  Progress progress(
+      options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs), steps);
   train.start_epoch(epoch);
   double total = 0.0;
   int64_t step = 0;
@@ -88,8 +88,8 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
     loss.backward();
     optimizer_.step();
     const double value = loss.data().item();
-    QAT_CHECK(std::isfinite(value), options_.label, ": loss became ", value, " at epoch ", epoch + 1, " step ",
-              step + 1);
+    QAT_CHECK(std::isfinite(value), options_.label, ": loss became ", value, " at epoch ", epoch + 1,
+              " step ", step + 1);
     total += value;
     progress.step(total / static_cast<double>(step + 1), batch.targets.dim(0));
   }

@@ -10,7 +10,9 @@ using dnnl::algorithm;
 using kernels::binary;
 using kernels::sum_to_shape;
 
-Tensor scaled(const Tensor& x, float c) { return kernels::eltwise_forward(algorithm::eltwise_linear, x, c, 0.0f); }
+Tensor scaled(const Tensor& x, float c) {
+  return kernels::eltwise_forward(algorithm::eltwise_linear, x, c, 0.0f);
+}
 
 }  // namespace
 
@@ -34,8 +36,9 @@ Variable mul(const Variable& a, const Variable& b) {
   const Tensor x = a.data(), y = b.data();
   return Variable::record("mul", binary(algorithm::binary_mul, x, y, "mul"), {a, b},
                           [x, y](const Tensor& g) -> std::vector<Tensor> {
-                            return {sum_to_shape(binary(algorithm::binary_mul, g, y, "mul backward"), x.shape()),
-                                    sum_to_shape(binary(algorithm::binary_mul, g, x, "mul backward"), y.shape())};
+                            return {
+                                sum_to_shape(binary(algorithm::binary_mul, g, y, "mul backward"), x.shape()),
+                                sum_to_shape(binary(algorithm::binary_mul, g, x, "mul backward"), y.shape())};
                           });
 }
 

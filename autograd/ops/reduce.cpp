@@ -11,7 +11,8 @@ namespace {
 
 // Sum (or mean when `average`) over `axes`; the gradient is the output gradient broadcast back
 // (divided by the number of reduced elements for a mean).
-Variable reduction(const char* op, const Variable& x, const std::vector<int>& axes, bool keepdim, bool average) {
+Variable reduction(const char* op, const Variable& x, const std::vector<int>& axes, bool keepdim,
+                   bool average) {
   QAT_CHECK(x.data().dtype() == DType::f32, op, ": expected f32 input, got ", x.str());
   std::vector<bool> reduced(x.ndim(), false);
   for (int axis : axes) {

@@ -29,10 +29,10 @@ std::vector<uint8_t> as_mask(const Tensor& condition) {
 }  // namespace
 
 Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
-  QAT_CHECK(condition.shape() == a.shape() && a.shape() == b.shape(), "where: condition ", condition.str(), ", a ",
-            a.str(), " and b ", b.str(), " must have one shape");
-  QAT_CHECK(a.data().dtype() == DType::f32 && b.data().dtype() == DType::f32, "where: expected f32 values, got ",
-            a.str(), " and ", b.str());
+  QAT_CHECK(condition.shape() == a.shape() && a.shape() == b.shape(), "where: condition ", condition.str(),
+            ", a ", a.str(), " and b ", b.str(), " must have one shape");
+  QAT_CHECK(a.data().dtype() == DType::f32 && b.data().dtype() == DType::f32,
+            "where: expected f32 values, got ", a.str(), " and ", b.str());
   const std::vector<uint8_t> mask = as_mask(condition);
   const Shape shape = a.shape();
   return Variable::record("where", choose(mask, a.data().contiguous(), b.data().contiguous(), shape), {a, b},

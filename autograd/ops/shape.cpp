@@ -14,7 +14,8 @@ Shape resolve(const Variable& x, Shape shape) {
   QAT_CHECK(unknown <= 1, "reshape: more than one -1 in ", to_string(shape), " for input ", x.str());
   if (unknown == 1) {
     const int64_t known = -numel(shape);
-    QAT_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot view ", x.str(), " as ", to_string(shape));
+    QAT_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot view ", x.str(), " as ",
+              to_string(shape));
     *std::find(shape.begin(), shape.end(), -1) = x.numel() / known;
   }
   QAT_CHECK(numel(shape) == x.numel(), "reshape: cannot view ", x.str(), " as ", to_string(shape));
@@ -69,8 +70,8 @@ Shape offsets_along(int ndim, int axis, int64_t at) {
 
 Variable slice(const Variable& x, int axis, int64_t begin, int64_t end) {
   const int a = normalize_axis(axis, x.ndim(), "slice");
-  QAT_CHECK(0 <= begin && begin <= end && end <= x.dim(a), "slice: range [", begin, ", ", end, ") out of bounds for axis ",
-            axis, " of ", x.str());
+  QAT_CHECK(0 <= begin && begin <= end && end <= x.dim(a), "slice: range [", begin, ", ", end,
+            ") out of bounds for axis ", axis, " of ", x.str());
   Shape dims = x.shape();
   dims[a] = end - begin;
   const Shape offsets = offsets_along(x.ndim(), a, begin), x_shape = x.shape();
@@ -116,8 +117,9 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
 Variable reshape(const Variable& x, Shape shape) {
   const Shape target = resolve(x, std::move(shape));
   const Shape original = x.shape();
-  return Variable::record("reshape", x.data().reshape(target), {x},
-                          [original](const Tensor& g) -> std::vector<Tensor> { return {g.reshape(original)}; });
+  return Variable::record(
+      "reshape", x.data().reshape(target), {x},
+      [original](const Tensor& g) -> std::vector<Tensor> { return {g.reshape(original)}; });
 }
 
 Variable flatten(const Variable& x, int start_axis) {
@@ -132,11 +134,13 @@ Variable permute(const Variable& x, const std::vector<int>& order) {
   std::sort(sorted.begin(), sorted.end());
   std::vector<int> identity(x.ndim());
   std::iota(identity.begin(), identity.end(), 0);
-  QAT_CHECK(sorted == identity, "permute: order is not a permutation of the ", x.ndim(), " dims of ", x.str());
+  QAT_CHECK(sorted == identity, "permute: order is not a permutation of the ", x.ndim(), " dims of ",
+            x.str());
   std::vector<int> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int>(i);
-  return Variable::record("permute", permuted(x.data(), order), {x},
-                          [inverse](const Tensor& g) -> std::vector<Tensor> { return {permuted(g, inverse)}; });
+  return Variable::record(
+      "permute", permuted(x.data(), order), {x},
+      [inverse](const Tensor& g) -> std::vector<Tensor> { return {permuted(g, inverse)}; });
 }
 
 Variable transpose(const Variable& x, int a, int b) {

@@ -38,8 +38,8 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
   const Shape pa = padded(a, n), pb = padded(b, n);
   Shape out(n);
   for (size_t d = 0; d < n; ++d) {
-    QAT_CHECK(pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1, op, ": shapes ", to_string(a), " and ", to_string(b),
-              " do not broadcast");
+    QAT_CHECK(pa[d] == pb[d] || pa[d] == 1 || pb[d] == 1, op, ": shapes ", to_string(a), " and ",
+              to_string(b), " do not broadcast");
     out[d] = pa[d] == 1 ? pb[d] : pa[d];
   }
   return out;
@@ -87,8 +87,8 @@ Tensor reduce(dnnl::algorithm alg, const Tensor& x, const Shape& dims) {
   const dnnl::memory::desc dst_desc = Tensor::plain_desc(dims, DType::f32);
   const auto& prim = PrimitiveCache::get().find_or_create<dnnl::reduction>(
       CacheKey("reduce").add(static_cast<int64_t>(alg)).add(x.desc()).add(dst_desc), [&] {
-        return dnnl::reduction(
-            dnnl::reduction::primitive_desc(dnnl::reduction::desc(alg, x.desc(), dst_desc, 0.0f, 0.0f), ctx.engine()));
+        return dnnl::reduction(dnnl::reduction::primitive_desc(
+            dnnl::reduction::desc(alg, x.desc(), dst_desc, 0.0f, 0.0f), ctx.engine()));
       });
   Tensor out = Tensor::empty(dims);
   prim.execute(ctx.stream(), {{DNNL_ARG_SRC, x.memory()}, {DNNL_ARG_DST, out.memory()}});

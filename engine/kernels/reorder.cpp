@@ -5,7 +5,8 @@
 
 namespace qat::kernels {
 
-void reorder(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& dst_desc, void* dst) {
+void reorder(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& dst_desc,
+             void* dst) {
   auto& ctx = Context::get();
   const auto& prim = PrimitiveCache::get().find_or_create<dnnl::reorder>(
       CacheKey("reorder").add(src_desc).add(dst_desc), [&] {

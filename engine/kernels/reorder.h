@@ -5,6 +5,7 @@
 namespace qat::kernels {
 
 /// Copies `src` (laid out as `src_desc`) into `dst` (laid out as `dst_desc`); dims must match.
-void reorder(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& dst_desc, void* dst);
+void reorder(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& dst_desc,
+             void* dst);
 
 }  // namespace qat::kernels

@@ -11,12 +11,14 @@
 namespace qat {
 
 std::shared_ptr<Sequential> resnet(const ResNetOptions& options) {
-  QAT_CHECK(!options.widths.empty() && options.blocks_per_stage > 0, "resnet: needs at least one stage and block");
+  QAT_CHECK(!options.widths.empty() && options.blocks_per_stage > 0,
+            "resnet: needs at least one stage and block");
   auto model = std::make_shared<Sequential>();
   const int64_t stem = options.widths.front();
   model->add("stem", std::make_shared<Conv2d>(Conv2dOptions{
                          .in = options.in_channels, .out = stem, .kernel = 3, .padding = 1, .bias = false}));
-  model->add("stem_bn", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = stem, .fuse_relu = true}));
+  model->add("stem_bn",
+             std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = stem, .fuse_relu = true}));
   int64_t in = stem;
   for (size_t stage = 0; stage < options.widths.size(); ++stage) {
     for (int64_t b = 0; b < options.blocks_per_stage; ++b) {
@@ -34,12 +36,17 @@ std::shared_ptr<Sequential> resnet(const ResNetOptions& options) {
 }
 
 std::shared_ptr<Sequential> resnet20(int64_t in_channels, int64_t num_classes) {
-  return resnet({.widths = {16, 32, 64}, .blocks_per_stage = 3, .in_channels = in_channels, .num_classes = num_classes});
+  return resnet({.widths = {16, 32, 64},
+                 .blocks_per_stage = 3,
+                 .in_channels = in_channels,
+                 .num_classes = num_classes});
 }
 
 std::shared_ptr<Sequential> resnet18(int64_t in_channels, int64_t num_classes) {
-  return resnet(
-      {.widths = {64, 128, 256, 512}, .blocks_per_stage = 2, .in_channels = in_channels, .num_classes = num_classes});
+  return resnet({.widths = {64, 128, 256, 512},
+                 .blocks_per_stage = 2,
+                 .in_channels = in_channels,
+                 .num_classes = num_classes});
 }
 
 }  // namespace qat

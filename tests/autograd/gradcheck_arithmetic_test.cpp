@@ -59,7 +59,8 @@ TEST(GradcheckArithmetic, BroadcastValues) {
 TEST(GradcheckArithmetic, SameShapeAddOnBlockedLayouts) {
   Generator gen(23);
   const Tensor x = gen.normal_tensor({2, 19, 3, 3}), y = gen.normal_tensor({2, 19, 3, 3});
-  const dnnl::memory::desc blocked({2, 19, 3, 3}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+  const dnnl::memory::desc blocked({2, 19, 3, 3}, dnnl::memory::data_type::f32,
+                                   dnnl::memory::format_tag::nChw16c);
   const Tensor sum = add(Variable(x.to_layout(blocked)), Variable(y.to_layout(blocked))).data();
   EXPECT_EQ(sum.desc(), blocked);
   const std::vector<float> got = sum.contiguous().to_vector(), a = x.to_vector(), b = y.to_vector();

@@ -13,13 +13,23 @@ Tensor sample() { return Generator(41).uniform_tensor({2, 3, 4}, -1.0f, 1.0f); }
 
 TEST(GradcheckReduce, Sum) {
   EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return sum(in[0], {1}); }, {sample()}), "");
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return sum(in[0], {0, -1}, true); }, {sample()}), "");
+  EXPECT_EQ(gradcheck(
+                [](const std::vector<Variable>& in) {
+                  return sum(in[0], {0, -1}, true);
+                },
+                {sample()}),
+            "");
   EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return sum(in[0]); }, {sample()}), "");
 }
 
 TEST(GradcheckReduce, Mean) {
   EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return mean(in[0], {2}); }, {sample()}), "");
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return mean(in[0], {0, 2}, true); }, {sample()}), "");
+  EXPECT_EQ(gradcheck(
+                [](const std::vector<Variable>& in) {
+                  return mean(in[0], {0, 2}, true);
+                },
+                {sample()}),
+            "");
   EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return mean(in[0]); }, {sample()}), "");
 }
 

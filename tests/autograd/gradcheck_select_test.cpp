@@ -15,7 +15,8 @@ TEST(GradcheckSelect, Where) {
   Generator gen(51);
   const Tensor mask = Tensor::from_vector({2, 3}, {1, 0, 0, 1, 1, 0});
   const Tensor a = gen.uniform_tensor({2, 3}, -1, 1), b = gen.uniform_tensor({2, 3}, -1, 1);
-  EXPECT_EQ(gradcheck([&](const std::vector<Variable>& in) { return where(mask, in[0], in[1]); }, {a, b}), "");
+  EXPECT_EQ(gradcheck([&](const std::vector<Variable>& in) { return where(mask, in[0], in[1]); }, {a, b}),
+            "");
   const std::vector<float> out = where(mask, Variable(a), Variable(b)).data().to_vector();
   EXPECT_EQ(out[0], a.to_vector()[0]);
   EXPECT_EQ(out[1], b.to_vector()[1]);

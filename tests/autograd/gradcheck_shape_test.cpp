@@ -12,31 +12,47 @@ namespace {
 Tensor sample(const Shape& shape) { return Generator(31).uniform_tensor(shape, -1.0f, 1.0f); }
 
 TEST(GradcheckShape, Reshape) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return reshape(in[0], {4, -1}); }, {sample({2, 3, 4})}),
+  EXPECT_EQ(gradcheck(
+                [](const std::vector<Variable>& in) {
+                  return reshape(in[0], {4, -1});
+                },
+                {sample({2, 3, 4})}),
             "");
 }
 
 TEST(GradcheckShape, Flatten) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return flatten(in[0], 1); }, {sample({2, 3, 2, 2})}), "");
+  EXPECT_EQ(
+      gradcheck([](const std::vector<Variable>& in) { return flatten(in[0], 1); }, {sample({2, 3, 2, 2})}),
+      "");
 }
 
 TEST(GradcheckShape, Permute) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return permute(in[0], {2, 0, 1}); }, {sample({2, 3, 4})}),
+  EXPECT_EQ(gradcheck(
+                [](const std::vector<Variable>& in) {
+                  return permute(in[0], {2, 0, 1});
+                },
+                {sample({2, 3, 4})}),
             "");
 }
 
 TEST(GradcheckShape, Transpose) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return transpose(in[0], 0, -1); }, {sample({3, 2, 4})}),
-            "");
+  EXPECT_EQ(
+      gradcheck([](const std::vector<Variable>& in) { return transpose(in[0], 0, -1); }, {sample({3, 2, 4})}),
+      "");
 }
 
 TEST(GradcheckShape, Slice) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return slice(in[0], 1, 1, 3); }, {sample({2, 4, 3})}), "");
+  EXPECT_EQ(
+      gradcheck([](const std::vector<Variable>& in) { return slice(in[0], 1, 1, 3); }, {sample({2, 4, 3})}),
+      "");
 }
 
 TEST(GradcheckShape, Concat) {
-  EXPECT_EQ(gradcheck([](const std::vector<Variable>& in) { return concat({in[0], in[1]}, -1); },
-                      {sample({2, 3, 2}), sample({2, 3, 4})}),
+  EXPECT_EQ(gradcheck(
+                [](const std::vector<Variable>& in) {
+                  return concat({in[0], in[1]}, -1);
+                },
+                {sample({2, 3, 2}), sample({2, 3, 4})}),
             "");
 }
 

@@ -31,7 +31,8 @@ TEST(Tensor, ReshapeAndSliceAreViews) {
 TEST(Tensor, BlockedRoundTrip) {
   Generator gen(1);
   const Tensor t = gen.normal_tensor({2, 19, 5, 5});
-  const dnnl::memory::desc blocked({2, 19, 5, 5}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+  const dnnl::memory::desc blocked({2, 19, 5, 5}, dnnl::memory::data_type::f32,
+                                   dnnl::memory::format_tag::nChw16c);
   const Tensor b = t.to_layout(blocked);
   EXPECT_FALSE(b.is_plain());
   EXPECT_THROW(b.data<float>(), Error);

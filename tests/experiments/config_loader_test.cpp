@@ -11,7 +11,8 @@ namespace qat {
 namespace {
 
 std::string write_config(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("qat_config_" + std::to_string(::getpid()) + ".pbtxt");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("qat_config_" + std::to_string(::getpid()) + ".pbtxt");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -33,7 +34,8 @@ TEST(ConfigLoader, DefaultsComeFromTheSchema) {
 }
 
 TEST(ConfigLoader, EveryShippedConfigParses) {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(QAT_SOURCE_DIR) + "/experiments/configs"))
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(QAT_SOURCE_DIR) + "/experiments/configs"))
     EXPECT_NO_THROW(load_experiment(entry.path().string())) << entry.path();
 }
 
@@ -43,7 +45,8 @@ TEST(ConfigLoader, BadFieldNamesFileLineAndField) {
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
   EXPECT_NE(message.find("epochz"), std::string::npos) << message;
-  EXPECT_NE(error_of([] { load_experiment("/nonexistent.pbtxt"); }).find("/nonexistent.pbtxt"), std::string::npos);
+  EXPECT_NE(error_of([] { load_experiment("/nonexistent.pbtxt"); }).find("/nonexistent.pbtxt"),
+            std::string::npos);
 }
 
 TEST(ConfigLoader, OverridesReachNestedRepeatedAndStringFields) {
@@ -60,7 +63,8 @@ TEST(ConfigLoader, OverridesReachNestedRepeatedAndStringFields) {
 TEST(ConfigLoader, BadOverridesNameThePath) {
   config::Experiment e;
   EXPECT_NE(error_of([&] { apply_override(e, "train.epoch=3"); }).find("epoch"), std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(e, "train.epochs=many"); }).find("train.epochs"), std::string::npos);
+  EXPECT_NE(error_of([&] { apply_override(e, "train.epochs=many"); }).find("train.epochs"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { apply_override(e, "seed"); }).find("field.path=value"), std::string::npos);
 }
 

@@ -45,7 +45,8 @@ TEST(Module, StateDictRoundTripAndMismatchErrors) {
   const auto state = a->state_dict();
   EXPECT_NE(b->state_dict().at("stem.weight").to_vector(), state.at("stem.weight").to_vector());
   b->load_state_dict(state);
-  for (auto& [name, tensor] : b->state_dict()) EXPECT_EQ(tensor.to_vector(), state.at(name).to_vector()) << name;
+  for (auto& [name, tensor] : b->state_dict())
+    EXPECT_EQ(tensor.to_vector(), state.at(name).to_vector()) << name;
 
   auto wrong = state;
   wrong["fc.weight"] = Tensor::zeros({3, 3});

@@ -12,7 +12,8 @@ namespace qat {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("qat_" + name + "_" + std::to_string(::getpid()))).string();
+  return (std::filesystem::temp_directory_path() / ("qat_" + name + "_" + std::to_string(::getpid())))
+      .string();
 }
 
 Checkpoint sample() {

@@ -12,8 +12,9 @@ namespace {
 
 void set_grad(Variable& p, float g) {
   p.zero_grad();
-  Variable::record("id", p.data().clone(), {p}, [](const Tensor& grad) -> std::vector<Tensor> { return {grad}; })
-      .backward(Tensor::full(p.shape(), g));
+  Variable::record("id", p.data().clone(), {p}, [](const Tensor& grad) -> std::vector<Tensor> {
+    return {grad};
+  }).backward(Tensor::full(p.shape(), g));
 }
 
 TEST(Sgd, NesterovMomentumWithWeightDecayMatchesPyTorch) {
@@ -49,7 +50,8 @@ TEST(Sgd, PlainMomentumAndStateRoundTrip) {
 
 TEST(AdamW, TwoStepsMatchTheFormula) {
   Variable p(Tensor::full({1}, 1.0f), true);
-  AdamW adam({{.params = {p}, .weight_decay = 0.01f}}, {.lr = 0.1f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f});
+  AdamW adam({{.params = {p}, .weight_decay = 0.01f}},
+             {.lr = 0.1f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f});
   double expected = 1.0, m = 0, v = 0;
   const float grads[] = {0.5f, -2.0f};
   for (int t = 1; t <= 2; ++t) {

@@ -15,7 +15,8 @@ namespace {
 TEST(SteadyState, SecondAndLaterStepsCreateNoPrimitives) {
   manual_seed(3);
   auto model = resnet({.widths = {8, 16}, .blocks_per_stage = 1, .in_channels = 1, .num_classes = 10});
-  Sgd sgd({{.params = model->parameters(), .weight_decay = 5e-4f}}, {.lr = 0.05f, .momentum = 0.9f, .nesterov = true});
+  Sgd sgd({{.params = model->parameters(), .weight_decay = 5e-4f}},
+          {.lr = 0.05f, .momentum = 0.9f, .nesterov = true});
   Generator gen(5);
   const Tensor images = gen.normal_tensor({16, 1, 28, 28});
   Tensor labels = Tensor::empty({16}, DType::s32);
