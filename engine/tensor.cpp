@@ -53,10 +53,10 @@ Tensor Tensor::from_vector(const Shape& shape, const std::vector<float>& values)
   return t;
 }
 
-Tensor Tensor::empty_like_desc(const dnnl::memory::desc& desc, const Shape& shape) {
+Tensor Tensor::empty_like_desc(const dnnl::memory::desc& desc, const std::optional<Shape>& shape) {
   Tensor t;
   t.storage_ = std::make_shared<Storage>(desc.get_size());
-  t.shape_ = shape.empty() ? shape_of(desc) : shape;
+  t.shape_ = shape ? *shape : shape_of(desc);
   t.dtype_ = from_dnnl(desc.data_type());
   t.desc_ = desc;
   return t;

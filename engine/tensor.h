@@ -2,6 +2,7 @@
 // Tensor: shape, dtype and a oneDNN memory layout over shared storage. No autograd knowledge.
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,10 @@ class Tensor {
   static Tensor full(const Shape& shape, float value);
   /// Plain f32 tensor with the given values (row-major); sizes must match.
   static Tensor from_vector(const Shape& shape, const std::vector<float>& values);
-  /// Uninitialized tensor laid out as `desc` (logical shape = desc dims, or `shape` when given).
-  static Tensor empty_like_desc(const dnnl::memory::desc& desc, const Shape& shape = {});
+  /// Uninitialized tensor laid out as `desc` (logical shape = desc dims, or `shape` when given; a 0-d
+  /// shape is kept even though its desc has dims {1}).
+  static Tensor empty_like_desc(const dnnl::memory::desc& desc,
+                                const std::optional<Shape>& shape = std::nullopt);
 
   /// True unless default-constructed.
   bool defined() const { return storage_ != nullptr; }

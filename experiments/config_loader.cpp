@@ -45,13 +45,17 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 }  // namespace
 
-config::Experiment load_experiment(const std::string& path) {
+config::Experiment parse_experiment(const std::string& text, const std::string& source) {
   config::Experiment experiment;
   FirstError errors;
   pb::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
-  QAT_CHECK(parser.ParseFromString(read_file(path), &experiment), "config ", path, ": ", errors.message());
+  QAT_CHECK(parser.ParseFromString(text, &experiment), "config ", source, ": ", errors.message());
   return experiment;
+}
+
+config::Experiment load_experiment(const std::string& path) {
+  return parse_experiment(read_file(path), path);
 }
 
 void apply_override(config::Experiment& experiment, const std::string& assignment) {

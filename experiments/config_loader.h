@@ -7,7 +7,9 @@
 
 namespace qat {
 
-/// Parses a text-format Experiment; errors name the file, line, column and field.
+/// Parses text-format Experiment `text`; errors name `source` (a file or checkpoint), line, column and field.
+config::Experiment parse_experiment(const std::string& text, const std::string& source);
+/// Parses a text-format Experiment file; errors name the file, line, column and field.
 config::Experiment load_experiment(const std::string& path);
 /// Sets one field given "a.b.c=value" (any field of the schema); errors name the path.
 void apply_override(config::Experiment& experiment, const std::string& assignment);

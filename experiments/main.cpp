@@ -5,13 +5,18 @@
 #include <string>
 
 #include "engine/error.h"
+#include "experiments/bench_command.h"
 #include "experiments/command_line.h"
+#include "experiments/eval_command.h"
 #include "experiments/train_command.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n";
+    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
+    "       qat eval CHECKPOINT [--set field.path=value ...]\n"
+    "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
+    " [--mode train|infer]\n";
 
 }  // namespace
 
@@ -24,6 +29,14 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     if (command == "train") {
       std::puts(qat::run_train(qat::CommandLine::parse(argc, argv, 2, {"resume"})).c_str());
+      return 0;
+    }
+    if (command == "eval") {
+      std::puts(qat::run_eval(qat::CommandLine::parse(argc, argv, 2)).c_str());
+      return 0;
+    }
+    if (command == "bench") {
+      std::puts(qat::run_bench(qat::CommandLine::parse(argc, argv, 2)).c_str());
       return 0;
     }
     qat::detail::fail("unknown command '", command, "'\n", kUsage);

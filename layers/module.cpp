@@ -1,5 +1,7 @@
 #include "layers/module.h"
 
+#include <set>
+
 #include "engine/error.h"
 
 namespace qat {
@@ -38,20 +40,24 @@ std::map<std::string, Tensor> Module::state_dict() {
   return state;
 }
 
-void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
-  size_t used = 0;
-  auto lookup = [&](const std::string& name, const Shape& shape) -> const Tensor& {
+void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool allow_missing) {
+  std::set<std::string> unused;
+  for (const auto& [name, tensor] : state) unused.insert(name);
+  auto lookup = [&](const std::string& name, const Shape& shape) -> const Tensor* {
     auto it = state.find(name);
-    QAT_CHECK(it != state.end(), "load_state_dict: missing entry '", name, "'");
+    QAT_CHECK(it != state.end() || allow_missing, "load_state_dict: missing entry '", name, "'");
+    if (it == state.end()) return nullptr;
     QAT_CHECK(it->second.shape() == shape, "load_state_dict: '", name, "' has shape ", it->second.str(),
               ", the model expects ", to_string(shape));
-    ++used;
-    return it->second;
+    unused.erase(name);
+    return &it->second;
   };
-  for (auto& [name, param] : named_parameters()) param.set_data(lookup(name, param.shape()).clone());
-  for (auto& [name, buffer] : named_buffers()) *buffer = lookup(name, buffer->shape()).clone();
-  QAT_CHECK(used == state.size(), "load_state_dict: ", state.size() - used,
-            " entries do not belong to this model");
+  for (auto& [name, param] : named_parameters())
+    if (const Tensor* value = lookup(name, param.shape())) param.set_data(value->clone());
+  for (auto& [name, buffer] : named_buffers())
+    if (const Tensor* value = lookup(name, buffer->shape())) *buffer = value->clone();
+  QAT_CHECK(unused.empty(), "load_state_dict: ", unused.size(),
+            " entries do not belong to this model, e.g. '", unused.empty() ? "" : *unused.begin(), "'");
 }
 
 void Module::train(bool training) {

@@ -31,8 +31,9 @@ class Module {
   std::vector<std::pair<std::string, Tensor*>> named_buffers();
   /// Every parameter value and buffer by name, in plain layout.
   std::map<std::string, Tensor> state_dict();
-  /// Copies values into parameters and buffers; every name and shape must match.
-  void load_state_dict(const std::map<std::string, Tensor>& state);
+  /// Copies values into parameters and buffers; every name and shape must match, except that with
+  /// `allow_missing` entries absent from `state` keep their values (a quantized model from a float one).
+  void load_state_dict(const std::map<std::string, Tensor>& state, bool allow_missing = false);
 
   /// Switches this module and its descendants to training (true) or evaluation (false) mode.
   void train(bool training = true);

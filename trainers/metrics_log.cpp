@@ -4,6 +4,7 @@
 #include <fstream>
 #include <vector>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace qat {
@@ -25,12 +26,9 @@ void MetricsLog::truncate_from_epoch(int epoch) const {
     const int line_epoch = at == std::string::npos ? -1 : std::stoi(line.substr(at + 9));
     if (line_epoch < epoch) kept.push_back(line);
   }
-  const std::string temporary = path_ + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    for (const std::string& line : kept) out << line << '\n';
-  }
-  std::filesystem::rename(temporary, path_);
+  std::string content;
+  for (const std::string& line : kept) content += line + '\n';
+  write_file_atomically(path_, content);
 }
 
 }  // namespace qat

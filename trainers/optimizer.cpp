@@ -1,5 +1,6 @@
 #include "trainers/optimizer.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "autograd/grad_mode.h"
@@ -14,6 +15,30 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, float lr) : groups_(std::mo
 void Optimizer::zero_grad() {
   for (auto& group : groups_)
     for (auto& param : group.params) param.zero_grad();
+}
+
+double Optimizer::clip_grad_norm(double max_norm) {
+  double squares = 0.0;
+  for (auto& group : groups_)
+    for (auto& param : group.params) {
+      if (!param.grad().defined()) continue;
+      const Tensor g = param.grad().contiguous();
+      const float* v = g.data<float>();
+      for (int64_t i = 0; i < g.numel(); ++i) squares += static_cast<double>(v[i]) * v[i];
+    }
+  const double norm = std::sqrt(squares);
+  if (norm <= max_norm) return norm;
+  const auto factor = static_cast<float>(max_norm / (norm + 1e-6));
+  for (auto& group : groups_)
+    for (auto& param : group.params) {
+      if (!param.grad().defined()) continue;
+      // Scaling the whole buffer also covers blocked layouts: their padding is zero and stays zero.
+      Tensor g = param.grad();
+      float* v = static_cast<float*>(g.raw());
+      const int64_t count = static_cast<int64_t>(g.desc().get_size() / sizeof(float));
+      for (int64_t i = 0; i < count; ++i) v[i] *= factor;
+    }
+  return norm;
 }
 
 std::vector<Tensor>& Optimizer::slot(const std::string& name) {

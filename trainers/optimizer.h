@@ -24,6 +24,9 @@ class Optimizer {
   virtual void step() = 0;
   /// Drops every parameter's gradient.
   void zero_grad();
+  /// Scales all gradients by max_norm/‖g‖ when their global L2 norm ‖g‖ exceeds max_norm (as PyTorch's
+  /// clip_grad_norm_); returns ‖g‖ before clipping.
+  double clip_grad_norm(double max_norm);
   /// Sets the learning rate (schedules call this every step).
   void set_lr(float lr) { lr_ = lr; }
   /// Current learning rate.

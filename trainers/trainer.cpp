@@ -7,44 +7,15 @@
 #include <filesystem>
 #include <sstream>
 
-#include "autograd/grad_mode.h"
-#include "autograd/ops/loss.h"
-#include "autograd/ops/shape.h"
 #include "engine/error.h"
 #include "engine/random.h"
 #include "trainers/checkpoint.h"
+#include "trainers/losses.h"
 #include "trainers/metrics_log.h"
 #include "trainers/progress.h"
 
 namespace qat {
 namespace {
-
-constexpr int kIgnoreIndex = -100;
-
-// Cross-entropy over the last dimension; sequence outputs [B, T, V] are scored per position.
-Variable cross_entropy_loss(const Variable& output, const Tensor& targets) {
-  if (output.ndim() == 2) return cross_entropy(output, targets);
-  return cross_entropy(reshape(output, {-1, output.dim(-1)}), targets.reshape({targets.numel()}));
-}
-
-// (right, counted): argmax of each row of `logits` against its target, skipping the ignore index.
-std::pair<int64_t, int64_t> count_correct(const Tensor& logits, const Tensor& targets) {
-  const Tensor plain = logits.contiguous();
-  const int64_t classes = plain.dim(-1);
-  const float* rows = plain.data<float>();
-  const int32_t* labels = targets.data<int32_t>();
-  int64_t right = 0, counted = 0;
-  for (int64_t r = 0; r < targets.numel(); ++r) {
-    if (labels[r] == kIgnoreIndex) continue;
-    const float* row = rows + r * classes;
-    int64_t best = 0;
-    for (int64_t c = 1; c < classes; ++c)
-      if (row[c] > row[best]) best = c;
-    right += best == labels[r];
-    ++counted;
-  }
-  return {right, counted};
-}
 
 std::string epoch_line(int epoch, const std::string& phase, double loss, double accuracy, double lr,
                        double seconds) {
@@ -69,7 +40,11 @@ std::string path_in(const std::string& dir, const std::string& name) {
 
 Trainer::Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss)
     : model_(model), optimizer_(optimizer), options_(std::move(options)), loss_(std::move(loss)) {
-  if (!loss_) loss_ = cross_entropy_loss;
+  if (!loss_)
+    loss_ = [](const Variable& output, const Tensor& targets) {
+      return classification_loss(output, targets);
+    };
+  if (options_.ema_decay > 0.0f) ema_ = std::make_unique<WeightEma>(model_, options_.ema_decay);
 }
 
 double Trainer::train_epoch(BatchStream& train, int epoch) {
@@ -86,7 +61,9 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
     optimizer_.zero_grad();
     const Variable loss = loss_(model_.forward(Variable(batch.inputs)), batch.targets);
     loss.backward();
+    if (options_.grad_clip_norm > 0.0f) optimizer_.clip_grad_norm(options_.grad_clip_norm);
     optimizer_.step();
+    if (ema_) ema_->update();
     const double value = loss.data().item();
     QAT_CHECK(std::isfinite(value), options_.label, ": loss became ", value, " at epoch ", epoch + 1,
               " step ", step + 1);
@@ -98,22 +75,11 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
 }
 
 Evaluation Trainer::evaluate(BatchStream& data) {
-  NoGrad no_grad;
-  model_.eval();
-  data.start_epoch(0);
-  double loss_sum = 0.0;
-  int64_t right = 0, counted = 0;
-  for (Batch batch; data.next(batch);) {
-    const Variable output = model_.forward(Variable(batch.inputs));
-    const auto [batch_right, batch_counted] = count_correct(output.data(), batch.targets);
-    if (batch_counted == 0) continue;
-    loss_sum += loss_(output, batch.targets).data().item() * static_cast<double>(batch_counted);
-    right += batch_right;
-    counted += batch_counted;
-  }
-  model_.train();
-  if (counted == 0) return {};
-  return {.loss = loss_sum / counted, .accuracy = static_cast<double>(right) / counted, .samples = counted};
+  if (!ema_) return evaluate_model(model_, data, loss_);
+  ema_->swap();
+  const Evaluation result = evaluate_model(model_, data, loss_);
+  ema_->swap();
+  return result;
 }
 
 TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
@@ -146,7 +112,10 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
 
 void Trainer::save(const std::string& name, int epoch, const TrainSummary& summary) {
   if (options_.out_dir.empty()) return;
-  Checkpoint checkpoint{.model = model_.state_dict(), .optimizer = optimizer_.state(), .meta = {}};
+  Checkpoint checkpoint{.model = model_.state_dict(),
+                        .optimizer = optimizer_.state(),
+                        .ema = ema_ ? ema_->state() : std::map<std::string, Tensor>{},
+                        .meta = {}};
   checkpoint.meta = {{"epoch", std::to_string(epoch)},
                      {"rng", global_generator().state()},
                      {"final_train_loss", std::to_string(summary.final_train_loss)},
@@ -162,6 +131,7 @@ int Trainer::restore(TrainSummary& summary) {
   const Checkpoint checkpoint = load_checkpoint(path);
   model_.load_state_dict(checkpoint.model);
   optimizer_.load_state(checkpoint.optimizer);
+  if (ema_) ema_->load_state(checkpoint.ema);
   auto meta = [&](const char* key) {
     auto it = checkpoint.meta.find(key);
     QAT_CHECK(it != checkpoint.meta.end(), "checkpoint ", path, ": missing attribute '", key, "'");

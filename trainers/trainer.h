@@ -1,17 +1,17 @@
 #pragma once
 // Trainer: epochs of forward → loss → backward → step, evaluation, checkpoints, metrics and resume.
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "layers/module.h"
 #include "trainers/batch_stream.h"
+#include "trainers/evaluation.h"
 #include "trainers/lr_schedule.h"
 #include "trainers/optimizer.h"
+#include "trainers/weight_ema.h"
 
 namespace qat {
-
-/// Loss of a model output against integer targets (cross-entropy by default).
-using LossFn = std::function<Variable(const Variable& output, const Tensor& targets)>;
 
 /// How a run trains (values come from the experiment config).
 struct TrainerOptions {
@@ -22,13 +22,8 @@ struct TrainerOptions {
   int stop_after = 0;           ///< stop (checkpointed) once this many epochs are done; 0 = run all
   std::string label = "train";  ///< phase name in metrics and progress lines
   std::string config_text;      ///< the experiment config, stored in checkpoints
-};
-
-/// Loss and accuracy over a data set.
-struct Evaluation {
-  double loss = 0.0;
-  double accuracy = 0.0;  ///< fraction of targets (other than the ignore index) predicted right
-  int64_t samples = 0;
+  float grad_clip_norm = 0.0f;  ///< clip the global gradient norm to this (0 = off)
+  float ema_decay = 0.0f;       ///< evaluate and keep an EMA of the weights with this decay (0 = off)
 };
 
 /// What fit() returns.
@@ -46,7 +41,7 @@ class Trainer {
   Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss = {});
   /// Runs the remaining epochs, evaluating on `test` after each.
   TrainSummary fit(BatchStream& train, BatchStream& test);
-  /// Loss and accuracy of the model in evaluation mode.
+  /// Loss and accuracy of the model in evaluation mode (with the averaged weights when keeping an EMA).
   Evaluation evaluate(BatchStream& data);
 
  private:
@@ -58,6 +53,7 @@ class Trainer {
   Optimizer& optimizer_;
   TrainerOptions options_;
   LossFn loss_;
+  std::unique_ptr<WeightEma> ema_;
 };
 
 }  // namespace qat

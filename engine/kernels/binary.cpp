@@ -83,6 +83,8 @@ Tensor binary(dnnl::algorithm alg, const Tensor& a, const Tensor& b, const char*
 }
 
 Tensor reduce(dnnl::algorithm alg, const Tensor& x, const Shape& dims) {
+  // oneDNN rejects a reduction that reduces nothing (every reduced axis already has size 1).
+  if (numel(dims) == x.numel()) return x.contiguous().clone().reshape(dims);
   auto& ctx = Context::get();
   const dnnl::memory::desc dst_desc = Tensor::plain_desc(dims, DType::f32);
   const auto& prim = PrimitiveCache::get().find_or_create<dnnl::reduction>(

@@ -1,5 +1,5 @@
-// qat train end to end on a small real Fashion-MNIST subset: it learns, and a run stopped after one
-// epoch and resumed ends with the same numbers as an uninterrupted run.
+// qat train and qat eval end to end on a small real Fashion-MNIST subset: it learns, a run stopped after
+// one epoch and resumed ends with the same numbers as an uninterrupted run, eval reproduces them.
 #include "experiments/train_command.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "datasets/fashion_mnist.h"
+#include "engine/error.h"
+#include "experiments/eval_command.h"
 
 namespace qat {
 namespace {
@@ -48,7 +50,60 @@ TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
   const std::string resumed = train({"train.epochs=3"}, (dir / "part").string(), true);
   EXPECT_EQ(field(resumed, "test_accuracy"), field(whole, "test_accuracy"));
   EXPECT_EQ(field(resumed, "final_train_loss"), field(whole, "final_train_loss"));
+
+  // qat eval of the best checkpoint reproduces the accuracy training reported for it.
+  CommandLine eval_line;
+  eval_line.positional = {(dir / "whole" / "best.h5").string()};
+  eval_line.overrides = {"data.test_limit=512"};
+  EXPECT_EQ(field(run_eval(eval_line), "test_accuracy"), field(whole, "best_test_accuracy"));
   fs::remove_all(dir);
+}
+
+// AdamW with gradient clipping and a weight EMA (stored in the checkpoints) also resumes exactly.
+TEST(TrainCommand, AdamWithClippingAndEmaResumesToTheSameNumbers) {
+  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const fs::path dir = fs::temp_directory_path() / ("qat_train_ema_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::vector<std::string> settings = {
+      "train.epochs=2",       "train.optimizer=adamw",  "train.lr=0.003",       "train.weight_decay=0.01",
+      "train.ema_decay=0.95", "train.grad_clip_norm=1", "data.train_limit=512", "data.test_limit=256"};
+  const std::string whole = train(settings, (dir / "whole").string(), false);
+  EXPECT_GT(field(whole, "test_accuracy"), 0.4);
+  train(settings, (dir / "part").string(), false, "1");
+  const std::string resumed = train(settings, (dir / "part").string(), true);
+  EXPECT_EQ(field(resumed, "test_accuracy"), field(whole, "test_accuracy"));
+  EXPECT_EQ(field(resumed, "final_train_loss"), field(whole, "final_train_loss"));
+  fs::remove_all(dir);
+}
+
+TEST(TrainCommand, BadOptimizerAndScheduleNameTheField) {
+  CommandLine line;
+  line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
+  line.overrides = {"train.optimizer=adam"};
+  try {
+    run_train(line);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.optimizer"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EvalCommand, MissingOrCorruptCheckpointNamesTheFile) {
+  const fs::path bad = fs::temp_directory_path() / ("qat_bad_" + std::to_string(::getpid()) + ".h5");
+  std::ofstream(bad) << "not hdf5";
+  CommandLine line;
+  line.positional = {bad.string()};
+  EXPECT_THROW(
+      {
+        try {
+          run_eval(line);
+        } catch (const Error& e) {
+          EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      Error);
+  fs::remove(bad);
 }
 
 }  // namespace

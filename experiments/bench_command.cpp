@@ -1,0 +1,105 @@
+#include "experiments/bench_command.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "engine/error.h"
+#include "engine/primitive_cache.h"
+#include "engine/random.h"
+#include "experiments/json_line.h"
+#include "experiments/model_factory.h"
+#include "experiments/optimizer_factory.h"
+#include "trainers/losses.h"
+
+namespace qat {
+namespace {
+
+struct Workload {
+  Shape input;
+  int64_t classes = 0;
+  bool tokens = false;  ///< input is s32 token ids and targets are per position
+};
+
+// The shapes of torch_reference.py: 28x28 single-channel images, or BERT token sequences of 128.
+Workload workload(const std::string& model, int64_t batch) {
+  if (model == "bert") return {.input = {batch, 128}, .classes = 8192, .tokens = true};
+  return {.input = {batch, 1, 28, 28}, .classes = 10, .tokens = false};
+}
+
+Tensor random_ints(const Shape& shape, int64_t n, Generator& gen) {
+  Tensor t = Tensor::empty(shape, DType::s32);
+  int32_t* v = t.data<int32_t>();
+  for (int64_t i = 0; i < t.numel(); ++i) v[i] = static_cast<int32_t>(gen.below(n));
+  return t;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+}  // namespace
+
+std::string run_bench(const CommandLine& line) {
+  QAT_CHECK(line.positional.empty(), "qat bench: unexpected argument '",
+            line.positional.empty() ? "" : line.positional[0], "' (use --model NAME)");
+  const std::string name = line.get("model", "resnet20");
+  const std::string mode = line.get("mode", "train");
+  QAT_CHECK(mode == "train" || mode == "infer", "qat bench: --mode must be train or infer, got '", mode, "'");
+  const int64_t batch = std::stoll(line.get("batch", name == "bert" ? "32" : "128"));
+  const int steps = std::stoi(line.get("steps", "20")), warmup = std::stoi(line.get("warmup", "5"));
+  QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
+
+  manual_seed(0);
+  config::ModelConfig model_config;
+  model_config.set_arch(name);
+  const Workload w = workload(name, batch);
+  model_config.set_num_classes(static_cast<int32_t>(w.classes));
+  const auto model = build_model(model_config);
+  Generator gen(0);
+  const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);
+  const Tensor y = random_ints(w.tokens ? w.input : Shape{batch}, w.classes, gen);
+  config::TrainConfig train;
+  train.set_lr(0.01f);
+  train.set_nesterov(false);
+  const auto optimizer = build_optimizer(*model, train);
+
+  std::vector<double> times;
+  int64_t primitives_after_warmup = 0;
+  for (int i = 0; i < warmup + steps; ++i) {
+    if (i == warmup) primitives_after_warmup = static_cast<int64_t>(PrimitiveCache::get().created());
+    const auto start = std::chrono::steady_clock::now();
+    if (mode == "infer") {
+      NoGrad no_grad;
+      model->eval();
+      model->forward(Variable(x)).data();
+    } else {
+      model->train();
+      optimizer->zero_grad();
+      classification_loss(model->forward(Variable(x)), y).backward();
+      optimizer->step();
+    }
+    if (i >= warmup)
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  const double ms = median(times) * 1e3;
+  JsonLine result;
+  result.add("command", "bench")
+      .add("framework", "qat")
+      .add("model", name)
+      .add("mode", mode)
+      .add("batch", batch)
+      .add("threads", static_cast<int64_t>(omp_get_max_threads()))
+      .add("ms_per_step", ms)
+      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3)
+      .add("primitives_created_while_timed",
+           static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
+  return result.str();
+}
+
+}  // namespace qat

@@ -1,0 +1,39 @@
+#include "experiments/image_pipeline.h"
+
+#include "datasets/fashion_mnist.h"
+#include "engine/error.h"
+
+namespace qat {
+namespace {
+
+ImageDataset load_split(const config::DataConfig& data, const std::string& split) {
+  QAT_CHECK(data.dataset() == "fashion_mnist", "data.dataset: unsupported dataset '", data.dataset(),
+            "' (known: fashion_mnist)");
+  const ImageDataset full =
+      data.dir().empty() ? load_fashion_mnist(split) : load_fashion_mnist(split, data.dir());
+  return full.first(split == "train" ? data.train_limit() : data.test_limit());
+}
+
+DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
+  const auto& d = e.data();
+  return {.batch_size = training ? e.train().batch_size() : e.train().eval_batch_size(),
+          .shuffle = training,
+          .drop_last = training,
+          .seed = e.seed(),
+          .crop_padding = training ? d.crop_padding() : 0,
+          .flip = training && d.flip(),
+          .mean = {d.mean().begin(), d.mean().end()},
+          .stddev = {d.std().begin(), d.std().end()}};
+}
+
+}  // namespace
+
+ImagePipeline::ImagePipeline(const config::Experiment& e)
+    : train_set_(load_split(e.data(), "train")),
+      test_set_(load_split(e.data(), "test")),
+      train_loader_(train_set_, loader_options(e, true)),
+      test_loader_(test_set_, loader_options(e, false)),
+      train_batches_(train_loader_),
+      test_batches_(test_loader_) {}
+
+}  // namespace qat

@@ -1,0 +1,35 @@
+// qat bench runs a model's training step on random data and reports a steady state with no new primitives.
+#include "experiments/bench_command.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/error.h"
+
+namespace qat {
+namespace {
+
+CommandLine bench_line(const std::string& model, const std::string& mode) {
+  CommandLine line;
+  line.options = {{"model", model}, {"batch", "4"}, {"steps", "2"}, {"warmup", "2"}, {"mode", mode}};
+  return line;
+}
+
+TEST(BenchCommand, TrainStepsCreateNoPrimitivesOnceWarm) {
+  for (const std::string mode : {"train", "infer"}) {
+    const std::string json = run_bench(bench_line("resnet20", mode));
+    EXPECT_NE(json.find("\"ms_per_step\": "), std::string::npos) << json;
+    EXPECT_NE(json.find("\"primitives_created_while_timed\": 0"), std::string::npos) << json;
+  }
+}
+
+TEST(BenchCommand, UnknownModelListsTheKnownOnes) {
+  try {
+    run_bench(bench_line("vgg", "train"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("resnet20"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace qat
