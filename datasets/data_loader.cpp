@@ -31,17 +31,51 @@ DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
   for (const auto* values : {&options_.mean, &options_.stddev})
     QAT_CHECK(values->empty() || values->size() == 1 || static_cast<int64_t>(values->size()) == channels,
               "DataLoader: ", values->size(), " normalization values for ", channels, " channels");
+  QAT_CHECK(options_.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", options_.prefetch);
+  if (options_.prefetch > 0) ready_.set_capacity(options_.prefetch);
   start_epoch(0);
 }
 
+DataLoader::~DataLoader() { stop_producer(); }
+
 void DataLoader::start_epoch(int epoch) {
+  stop_producer();
   epoch_ = epoch;
-  position_ = 0;
+  next_batch_ = 0;
   order_.resize(static_cast<size_t>(data_.size()));
   std::iota(order_.begin(), order_.end(), 0);
-  if (!options_.shuffle) return;
-  Generator gen(mix(options_.seed ^ mix(static_cast<uint64_t>(epoch) + 1)));
-  for (int64_t i = data_.size() - 1; i > 0; --i) std::swap(order_[i], order_[gen.below(i + 1)]);
+  if (options_.shuffle) {
+    Generator gen(mix(options_.seed ^ mix(static_cast<uint64_t>(epoch) + 1)));
+    for (int64_t i = data_.size() - 1; i > 0; --i) std::swap(order_[i], order_[gen.below(i + 1)]);
+  }
+  if (options_.prefetch > 0) start_producer();
+}
+
+// The producer builds the epoch's batches in order; its loops stay serial so that it never starts a
+// second OpenMP team next to oneDNN's.
+void DataLoader::start_producer() {
+  producer_ = std::thread([this] {
+    try {
+      for (int64_t b = 0; b < batches_per_epoch() && !stop_; ++b) ready_.push(make_batch(b, false));
+    } catch (const tbb::user_abort&) {
+      // stop_producer() aborted a blocked push: the epoch was abandoned.
+    }
+    producer_done_ = true;
+  });
+}
+
+// abort() only wakes a push that is already blocked, so it repeats until the producer has noticed stop_.
+void DataLoader::stop_producer() {
+  if (!producer_.joinable()) return;
+  stop_ = true;
+  while (!producer_done_) {
+    ready_.abort();
+    std::this_thread::yield();
+  }
+  producer_.join();
+  ready_.clear();
+  stop_ = false;
+  producer_done_ = false;
 }
 
 int64_t DataLoader::batches_per_epoch() const {
@@ -50,26 +84,36 @@ int64_t DataLoader::batches_per_epoch() const {
 }
 
 bool DataLoader::next(Tensor& images, Tensor& labels) {
-  const int64_t remaining = data_.size() - position_;
-  const int64_t count = std::min(remaining, options_.batch_size);
-  if (count <= 0 || (options_.drop_last && count < options_.batch_size)) return false;
-  const Shape& shape = data_.images.shape();
-  images = Tensor::empty({count, shape[1], shape[2], shape[3]});
-  labels = Tensor::empty({count}, DType::s32);
-  const int64_t sample = shape[1] * shape[2] * shape[3];
-  float* out = images.data<float>();
-  int32_t* out_labels = labels.data<int32_t>();
-#pragma omp parallel for if (count * sample > 65536)
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t index = order_[position_ + i];
-    load_sample(index, out + i * sample);
-    out_labels[i] = data_.labels[index];
-  }
-  position_ += count;
+  if (next_batch_ >= batches_per_epoch()) return false;
+  Batch batch;
+  if (options_.prefetch > 0)
+    ready_.pop(batch);
+  else
+    batch = make_batch(next_batch_, true);
+  ++next_batch_;
+  images = std::move(batch.images);
+  labels = std::move(batch.labels);
   return true;
 }
 
-void DataLoader::load_sample(int64_t index, float* out) {
+DataLoader::Batch DataLoader::make_batch(int64_t index, bool parallel) const {
+  const int64_t first = index * options_.batch_size;
+  const int64_t count = std::min(data_.size() - first, options_.batch_size);
+  const Shape& shape = data_.images.shape();
+  Batch batch{Tensor::empty({count, shape[1], shape[2], shape[3]}), Tensor::empty({count}, DType::s32)};
+  const int64_t sample = shape[1] * shape[2] * shape[3];
+  float* out = batch.images.data<float>();
+  int32_t* out_labels = batch.labels.data<int32_t>();
+#pragma omp parallel for if (parallel && count * sample > 65536)
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t sample_index = order_[first + i];
+    load_sample(sample_index, out + i * sample);
+    out_labels[i] = data_.labels[sample_index];
+  }
+  return batch;
+}
+
+void DataLoader::load_sample(int64_t index, float* out) const {
   const Shape& shape = data_.images.shape();
   const int64_t channels = shape[1], h = shape[2], w = shape[3];
   const uint8_t* pixels = data_.images.data<uint8_t>() + index * channels * h * w;

@@ -1,6 +1,10 @@
 #pragma once
 // DataLoader: shuffled, augmented, normalized batches from an ImageDataset; deterministic by (seed, epoch).
+#include <tbb/concurrent_queue.h>
+
+#include <atomic>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "datasets/image_dataset.h"
@@ -17,13 +21,17 @@ struct DataLoaderOptions {
   bool flip = false;          ///< random horizontal flip
   std::vector<float> mean;    ///< per-channel (one value = every channel); pixels are scaled to [0, 1] first
   std::vector<float> stddev;  ///< per-channel, as mean
+  int prefetch = 0;           ///< batches a background thread prepares ahead (0 = build each on demand)
 };
 
 /// Iterates a dataset in batches; the order and the augmentation of every sample depend only on
-/// (seed, epoch, index), never on timing.
+/// (seed, epoch, index), never on timing, so prefetching does not change results.
 class DataLoader {
  public:
   DataLoader(const ImageDataset& data, DataLoaderOptions options);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
   /// Starts an epoch: fixes its order.
   void start_epoch(int epoch);
   /// Fills the next batch (images f32 [B, C, H, W], labels s32 [B]); false at the end of the epoch.
@@ -32,13 +40,22 @@ class DataLoader {
   int64_t batches_per_epoch() const;
 
  private:
-  void load_sample(int64_t index, float* out);
+  struct Batch {
+    Tensor images, labels;
+  };
+  Batch make_batch(int64_t index, bool parallel) const;
+  void load_sample(int64_t index, float* out) const;
+  void start_producer();
+  void stop_producer();
 
   const ImageDataset& data_;
   DataLoaderOptions options_;
   std::vector<int64_t> order_;
-  int64_t position_ = 0;
+  int64_t next_batch_ = 0;
   int epoch_ = 0;
+  tbb::concurrent_bounded_queue<Batch> ready_;
+  std::thread producer_;
+  std::atomic<bool> stop_ = false, producer_done_ = false;
 };
 
 }  // namespace qat

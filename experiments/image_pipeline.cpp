@@ -23,7 +23,8 @@ DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
           .crop_padding = training ? d.crop_padding() : 0,
           .flip = training && d.flip(),
           .mean = {d.mean().begin(), d.mean().end()},
-          .stddev = {d.std().begin(), d.std().end()}};
+          .stddev = {d.std().begin(), d.std().end()},
+          .prefetch = d.prefetch()};
 }
 
 }  // namespace

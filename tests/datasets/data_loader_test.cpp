@@ -77,6 +77,34 @@ TEST(DataLoader, CropPadsWithZerosAndFlipMirrors) {
   EXPECT_GE(seen.size(), 3u);
 }
 
+// A background producer yields exactly the batches of the synchronous loader, also when an epoch is
+// abandoned half-way and another started.
+TEST(DataLoader, PrefetchDoesNotChangeBatches) {
+  const ImageDataset data = ramp();
+  const DataLoaderOptions sync{.batch_size = 3, .shuffle = true, .seed = 9, .crop_padding = 1, .flip = true};
+  DataLoaderOptions ahead = sync;
+  ahead.prefetch = 2;
+  DataLoader a(data, sync), b(data, ahead);
+  Tensor images, labels;
+  b.start_epoch(4);
+  ASSERT_TRUE(b.next(images, labels));  // abandon epoch 4 with batches still queued
+  for (int epoch : {0, 1}) {
+    a.start_epoch(epoch);
+    b.start_epoch(epoch);
+    Tensor ia, la, ib, lb;
+    int batches = 0;
+    while (a.next(ia, la)) {
+      ASSERT_TRUE(b.next(ib, lb));
+      EXPECT_EQ(ia.to_vector(), ib.to_vector());
+      EXPECT_EQ(std::vector<int32_t>(la.data<int32_t>(), la.data<int32_t>() + la.numel()),
+                std::vector<int32_t>(lb.data<int32_t>(), lb.data<int32_t>() + lb.numel()));
+      ++batches;
+    }
+    EXPECT_FALSE(b.next(ib, lb));
+    EXPECT_EQ(batches, 4);
+  }
+}
+
 TEST(DataLoader, RejectsBadOptions) {
   const ImageDataset data = ramp();
   EXPECT_THROW(DataLoader(data, {.batch_size = 0}), Error);
