@@ -7,6 +7,7 @@
 #include "engine/error.h"
 #include "experiments/bench_command.h"
 #include "experiments/command_line.h"
+#include "experiments/compare_command.h"
 #include "experiments/eval_command.h"
 #include "experiments/train_command.h"
 
@@ -15,6 +16,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
     "       qat eval CHECKPOINT [--set field.path=value ...]\n"
+    "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer]\n";
 
@@ -33,6 +35,10 @@ int main(int argc, char** argv) {
     }
     if (command == "eval") {
       std::puts(qat::run_eval(qat::CommandLine::parse(argc, argv, 2)).c_str());
+      return 0;
+    }
+    if (command == "compare") {
+      std::puts(qat::run_compare(qat::CommandLine::parse(argc, argv, 2)).c_str());
       return 0;
     }
     if (command == "bench") {

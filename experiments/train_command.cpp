@@ -44,6 +44,8 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
 std::string run_train(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat train: expected one CONFIG argument");
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
+  QAT_CHECK(e.quant().method() == "none", "quant.method: '", e.quant().method(),
+            "' is not available (known: none)");
   manual_seed(e.seed());
   ImagePipeline data(e);
   const auto model = build_model(e.model());

@@ -8,7 +8,7 @@ shift || true
 
 packages=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtbb-dev
   libprotobuf-dev protobuf-compiler libhdf5-dev libgtest-dev libbenchmark-dev zlib1g-dev
-  libsentencepiece-dev nlohmann-json3-dev dataset-fashion-mnist wordnet-base fortunes)
+  libsentencepiece-dev nlohmann-json3-dev gnuplot-nox dataset-fashion-mnist wordnet-base fortunes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
