@@ -205,7 +205,7 @@ bool plot(const std::vector<Finished>& runs, const fs::path& dir) {
     if (std::find(methods.begin(), methods.end(), r.cell.method) == methods.end())
       methods.push_back(r.cell.method);
   std::ostringstream script;
-  script << "set terminal pngcairo size 900,600\nset key outside right\nset grid\n"
+  script << "set terminal pngcairo size 900,600 noenhanced\nset key outside right\nset grid\n"
          << "set output '" << (dir / "accuracy_vs_bits.png").string() << "'\n"
          << "set xlabel 'weight bits'\nset ylabel 'test accuracy (%)'\nplot ";
   for (size_t m = 0; m < methods.size(); ++m)
