@@ -165,6 +165,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     write_group(file.get(), "model", checkpoint.model, path);
     write_group(file.get(), "optimizer", checkpoint.optimizer, path);
     if (!checkpoint.ema.empty()) write_group(file.get(), "ema", checkpoint.ema, path);
+    if (!checkpoint.assets.empty()) write_group(file.get(), "assets", checkpoint.assets, path);
     Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
     for (const auto& [name, value] : checkpoint.meta) write_string_attribute(root.get(), name, value);
   }
@@ -181,6 +182,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   checkpoint.model = read_group(file.get(), "model", path);
   checkpoint.optimizer = read_group(file.get(), "optimizer", path);
   if (H5Lexists(file.get(), "ema", H5P_DEFAULT) > 0) checkpoint.ema = read_group(file.get(), "ema", path);
+  if (H5Lexists(file.get(), "assets", H5P_DEFAULT) > 0)
+    checkpoint.assets = read_group(file.get(), "assets", path);
   Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
   checkpoint.meta = read_attributes(root.get(), path);
   return checkpoint;

@@ -8,11 +8,12 @@
 namespace qat {
 
 /// What a checkpoint holds. Tensors become HDF5 datasets named as in the state dict (under /model,
-/// /optimizer and /ema); metadata become string attributes of the root group.
+/// /optimizer, /ema and /assets); metadata become string attributes of the root group.
 struct Checkpoint {
   std::map<std::string, Tensor> model;
   std::map<std::string, Tensor> optimizer;
   std::map<std::string, Tensor> ema;  ///< averaged weights when the run keeps an EMA (group /ema, optional)
+  std::map<std::string, Tensor> assets;  ///< files the model needs, e.g. its tokenizer as u8 bytes (/assets)
   std::map<std::string, std::string> meta;
 };
 

@@ -28,6 +28,10 @@ Checkpoint sample() {
   c.optimizer["steps"] = steps;
   c.meta["epoch"] = "3";
   c.meta["rng"] = gen.state();
+  c.ema["layer1.conv.weight"] = gen.normal_tensor({4, 3, 3, 3});
+  const std::string bytes("tok\0enizer\xff", 12);  // an opaque asset with NUL and high bytes
+  c.assets["tokenizer"] = Tensor::empty({static_cast<int64_t>(bytes.size())}, DType::u8);
+  std::copy(bytes.begin(), bytes.end(), c.assets["tokenizer"].data<uint8_t>());
   return c;
 }
 
@@ -49,6 +53,8 @@ TEST(Checkpoint, RoundTripKeepsEveryTensorAndAttribute) {
   const Checkpoint loaded = load_checkpoint(path);
   expect_equal(saved.model, loaded.model);
   expect_equal(saved.optimizer, loaded.optimizer);
+  expect_equal(saved.ema, loaded.ema);
+  expect_equal(saved.assets, loaded.assets);
   EXPECT_EQ(loaded.meta, saved.meta);
   std::filesystem::remove(path);
 }
