@@ -163,7 +163,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
     Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot create ", temporary);
     write_group(file.get(), "model", checkpoint.model, path);
-    write_group(file.get(), "optimizer", checkpoint.optimizer, path);
+    if (!checkpoint.optimizer.empty()) write_group(file.get(), "optimizer", checkpoint.optimizer, path);
     if (!checkpoint.ema.empty()) write_group(file.get(), "ema", checkpoint.ema, path);
     if (!checkpoint.assets.empty()) write_group(file.get(), "assets", checkpoint.assets, path);
     Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
@@ -180,7 +180,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot open (truncated or corrupt HDF5)");
   Checkpoint checkpoint;
   checkpoint.model = read_group(file.get(), "model", path);
-  checkpoint.optimizer = read_group(file.get(), "optimizer", path);
+  if (H5Lexists(file.get(), "optimizer", H5P_DEFAULT) > 0)
+    checkpoint.optimizer = read_group(file.get(), "optimizer", path);
   if (H5Lexists(file.get(), "ema", H5P_DEFAULT) > 0) checkpoint.ema = read_group(file.get(), "ema", path);
   if (H5Lexists(file.get(), "assets", H5P_DEFAULT) > 0)
     checkpoint.assets = read_group(file.get(), "assets", path);

@@ -106,8 +106,22 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
     save("last.h5", epoch, summary);
   }
   if (summary.final_test.samples == 0) summary.final_test = evaluate(test);
+  if (last == options_.epochs) save_final_model(summary);
   summary.seconds = seconds_since(start);
   return summary;
+}
+
+// model.h5: the trained weights (the averages when keeping an EMA) without optimizer state — the small
+// file to evaluate, quantize or export.
+void Trainer::save_final_model(const TrainSummary& summary) {
+  if (options_.out_dir.empty()) return;
+  if (ema_) ema_->swap();
+  Checkpoint checkpoint{.model = model_.state_dict(), .optimizer = {}, .ema = {}, .assets = {}, .meta = {}};
+  if (ema_) ema_->swap();
+  checkpoint.meta = {{"epoch", std::to_string(options_.epochs - 1)},
+                     {"test_accuracy", std::to_string(summary.final_test.accuracy)},
+                     {"config", options_.config_text}};
+  save_checkpoint(path_in(options_.out_dir, "model.h5"), checkpoint);
 }
 
 void Trainer::save(const std::string& name, int epoch, const TrainSummary& summary) {
@@ -115,6 +129,7 @@ void Trainer::save(const std::string& name, int epoch, const TrainSummary& summa
   Checkpoint checkpoint{.model = model_.state_dict(),
                         .optimizer = optimizer_.state(),
                         .ema = ema_ ? ema_->state() : std::map<std::string, Tensor>{},
+                        .assets = {},
                         .meta = {}};
   checkpoint.meta = {{"epoch", std::to_string(epoch)},
                      {"rng", global_generator().state()},

@@ -35,7 +35,8 @@ struct TrainSummary {
   double seconds = 0.0;
 };
 
-/// Trains a model with one optimizer; checkpoints after every epoch so a killed run resumes exactly.
+/// Trains a model with one optimizer; checkpoints after every epoch (last.h5, best.h5) so a killed run
+/// resumes exactly, and writes the final weights alone to model.h5 when the run completes.
 class Trainer {
  public:
   Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss = {});
@@ -47,6 +48,7 @@ class Trainer {
  private:
   double train_epoch(BatchStream& train, int epoch);
   void save(const std::string& name, int epoch, const TrainSummary& summary);
+  void save_final_model(const TrainSummary& summary);
   int restore(TrainSummary& summary);
 
   Module& model_;
