@@ -5,6 +5,7 @@
 #include "layers/conv2d.h"
 #include "layers/flatten.h"
 #include "layers/linear.h"
+#include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
@@ -35,7 +36,13 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
   if (config.arch() == "convnet") return convnet(config);
   if (config.arch() == "resnet20") return resnet20(config.in_channels(), config.num_classes());
   if (config.arch() == "resnet18") return resnet18(config.in_channels(), config.num_classes());
-  detail::fail("model.arch: unknown architecture '", config.arch(), "' (known: convnet, resnet20, resnet18)");
+  if (config.arch() == "mobilenetv2")
+    return mobilenet_v2({.in_channels = config.in_channels(),
+                         .num_classes = config.num_classes(),
+                         .width_multiplier = config.width_multiplier(),
+                         .dropout = 0.2f});
+  detail::fail("model.arch: unknown architecture '", config.arch(),
+               "' (known: convnet, resnet20, resnet18, mobilenetv2)");
 }
 
 }  // namespace qat
