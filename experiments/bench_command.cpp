@@ -60,6 +60,8 @@ std::string run_bench(const CommandLine& line) {
   model_config.set_arch(name);
   const Workload w = workload(name, batch);
   model_config.set_num_classes(static_cast<int32_t>(w.classes));
+  model_config.set_vocab_size(static_cast<int32_t>(w.classes));
+  model_config.set_dropout(0.0f);  // as the PyTorch reference
   const auto model = build_model(model_config);
   Generator gen(0);
   const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);

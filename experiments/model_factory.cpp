@@ -5,6 +5,7 @@
 #include "layers/conv2d.h"
 #include "layers/flatten.h"
 #include "layers/linear.h"
+#include "layers/models/bert.h"
 #include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
 #include "layers/pool2d.h"
@@ -41,8 +42,22 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
                          .num_classes = config.num_classes(),
                          .width_multiplier = config.width_multiplier(),
                          .dropout = 0.2f});
+  if (config.arch() == "bert") {
+    QAT_CHECK(config.head() == "mlm" || config.head() == "classify", "model.head: unknown head '",
+              config.head(), "' (known: mlm, classify)");
+    return std::make_shared<Bert>(
+        BertOptions{.vocab = config.vocab_size(),
+                    .hidden = config.hidden(),
+                    .layers = config.layers(),
+                    .heads = config.heads(),
+                    .ffn = config.ffn(),
+                    .max_length = config.max_length(),
+                    .dropout = config.dropout(),
+                    .num_classes = config.head() == "mlm" ? 0 : config.num_classes(),
+                    .pad_id = 0});
+  }
   detail::fail("model.arch: unknown architecture '", config.arch(),
-               "' (known: convnet, resnet20, resnet18, mobilenetv2)");
+               "' (known: convnet, resnet20, resnet18, mobilenetv2, bert)");
 }
 
 }  // namespace qat

@@ -4,10 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include "autograd/ops/arithmetic.h"
 #include "autograd/ops/loss.h"
 #include "engine/error.h"
 #include "engine/random.h"
+#include "tests/layers/sign_descent.h"
 
 namespace qat {
 namespace {
@@ -45,8 +45,7 @@ TEST(MobileNetV2, ClassifiesSmallImagesAndLearns) {
     for (Variable& p : model->parameters()) p.zero_grad();
     const Variable loss = cross_entropy(model->forward(Variable(x)), y);
     loss.backward();
-    for (Variable& p : model->parameters())  // plain gradient descent, lr 0.1
-      p.set_data((Variable(p.data()) - Variable(p.grad().contiguous()) * 0.1f).data());
+    for (Variable& p : model->parameters()) testing::sign_descent(p, 0.01f);
     (step == 0 ? first : last) = loss.data().item();
   }
   EXPECT_LT(last, 0.7 * first);
