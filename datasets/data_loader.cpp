@@ -9,14 +9,6 @@
 namespace qat {
 namespace {
 
-// SplitMix64: decorrelates the (seed, epoch, index) triple into a generator seed.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 float channel_value(const std::vector<float>& values, int64_t channel, float fallback) {
   if (values.empty()) return fallback;
   return values.size() == 1 ? values[0] : values.at(static_cast<size_t>(channel));
@@ -45,7 +37,7 @@ void DataLoader::start_epoch(int epoch) {
   order_.resize(static_cast<size_t>(data_.size()));
   std::iota(order_.begin(), order_.end(), 0);
   if (options_.shuffle) {
-    Generator gen(mix(options_.seed ^ mix(static_cast<uint64_t>(epoch) + 1)));
+    Generator gen(mix_seed(options_.seed ^ mix_seed(static_cast<uint64_t>(epoch) + 1)));
     for (int64_t i = data_.size() - 1; i > 0; --i) std::swap(order_[i], order_[gen.below(i + 1)]);
   }
   if (options_.prefetch > 0) start_producer();
@@ -117,8 +109,8 @@ void DataLoader::load_sample(int64_t index, float* out) const {
   const Shape& shape = data_.images.shape();
   const int64_t channels = shape[1], h = shape[2], w = shape[3];
   const uint8_t* pixels = data_.images.data<uint8_t>() + index * channels * h * w;
-  Generator gen(
-      mix(options_.seed ^ mix((static_cast<uint64_t>(epoch_) << 32) + static_cast<uint64_t>(index))));
+  Generator gen(mix_seed(options_.seed ^
+                         mix_seed((static_cast<uint64_t>(epoch_) << 32) + static_cast<uint64_t>(index))));
   const int pad = options_.crop_padding;
   const int64_t dy = pad > 0 ? gen.below(2 * pad + 1) - pad : 0;
   const int64_t dx = pad > 0 ? gen.below(2 * pad + 1) - pad : 0;

@@ -40,5 +40,12 @@ class Generator {
 Generator& global_generator();
 /// Reseeds the process-wide generator.
 void manual_seed(uint64_t seed);
+/// SplitMix64's finalizer: turns structured values (seed, epoch, index) into well-spread generator seeds.
+constexpr uint64_t mix_seed(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 }  // namespace qat
