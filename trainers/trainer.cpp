@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "autograd/grad_mode.h"
+#include "autograd/ops/arithmetic.h"
 #include "engine/error.h"
 #include "engine/random.h"
 #include "trainers/checkpoint.h"
@@ -59,7 +61,7 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
   for (Batch batch; train.next(batch); ++step) {
     optimizer_.set_lr(schedule.at(epoch + static_cast<double>(step) / steps));
     optimizer_.zero_grad();
-    const Variable loss = loss_(model_.forward(Variable(batch.inputs)), batch.targets);
+    const Variable loss = step_loss(batch);
     loss.backward();
     if (options_.grad_clip_norm > 0.0f) optimizer_.clip_grad_norm(options_.grad_clip_norm);
     optimizer_.step();
@@ -72,6 +74,22 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
   }
   progress.finish();
   return step > 0 ? total / static_cast<double>(step) : 0.0;
+}
+
+Variable Trainer::step_loss(const Batch& batch) {
+  const Variable output = model_.forward(Variable(batch.inputs));
+  Variable loss = loss_(output, batch.targets);
+  if (options_.teacher) {
+    Tensor teacher_logits;
+    {
+      NoGrad no_grad;
+      options_.teacher->eval();
+      teacher_logits = options_.teacher->forward(Variable(batch.inputs)).data();
+    }
+    loss = loss + distillation_loss(output, teacher_logits, options_.distill_temperature);
+  }
+  if (options_.extra_loss) loss = loss + options_.extra_loss();
+  return loss;
 }
 
 Evaluation Trainer::evaluate(BatchStream& data) {
@@ -92,6 +110,7 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   const int last = options_.stop_after > 0 ? std::min(options_.stop_after, options_.epochs) : options_.epochs;
   for (int epoch = first; epoch < last; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
+    if (options_.on_epoch_start) options_.on_epoch_start(epoch);
     summary.final_train_loss = train_epoch(train, epoch);
     log.append(epoch_line(epoch, options_.label, summary.final_train_loss, -1, optimizer_.lr(),
                           seconds_since(epoch_start)));
@@ -116,7 +135,8 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
 void Trainer::save_final_model(const TrainSummary& summary) {
   if (options_.out_dir.empty()) return;
   if (ema_) ema_->swap();
-  Checkpoint checkpoint{.model = model_.state_dict(), .optimizer = {}, .ema = {}, .assets = {}, .meta = {}};
+  Checkpoint checkpoint{
+      .model = model_.state_dict(), .optimizer = {}, .ema = {}, .assets = options_.assets, .meta = {}};
   if (ema_) ema_->swap();
   checkpoint.meta = {{"epoch", std::to_string(options_.epochs - 1)},
                      {"test_accuracy", std::to_string(summary.final_test.accuracy)},
@@ -129,7 +149,7 @@ void Trainer::save(const std::string& name, int epoch, const TrainSummary& summa
   Checkpoint checkpoint{.model = model_.state_dict(),
                         .optimizer = optimizer_.state(),
                         .ema = ema_ ? ema_->state() : std::map<std::string, Tensor>{},
-                        .assets = {},
+                        .assets = options_.assets,
                         .meta = {}};
   checkpoint.meta = {{"epoch", std::to_string(epoch)},
                      {"rng", global_generator().state()},

@@ -1,6 +1,7 @@
 #pragma once
 // Trainer: epochs of forward → loss → backward → step, evaluation, checkpoints, metrics and resume.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,15 @@ struct TrainerOptions {
   std::string config_text;      ///< the experiment config, stored in checkpoints
   float grad_clip_norm = 0.0f;  ///< clip the global gradient norm to this (0 = off)
   float ema_decay = 0.0f;       ///< evaluate and keep an EMA of the weights with this decay (0 = off)
+  std::map<std::string, Tensor> assets;  ///< stored in every checkpoint (e.g. the tokenizer)
+  /// Added to the loss at every training step (e.g. a quantizer's cost constraint); unset = nothing.
+  std::function<Variable()> extra_loss;
+  /// Knowledge distillation: the teacher's logits for the same batch (evaluation mode, no gradient)
+  /// add distillation_loss(output, teacher logits, distill_temperature) to the loss.
+  Module* teacher = nullptr;
+  float distill_temperature = 1.0f;
+  /// Called before every epoch, also on resume (e.g. to switch to a final phase); unset = nothing.
+  std::function<void(int epoch)> on_epoch_start;
 };
 
 /// What fit() returns.
@@ -47,6 +57,7 @@ class Trainer {
 
  private:
   double train_epoch(BatchStream& train, int epoch);
+  Variable step_loss(const Batch& batch);
   void save(const std::string& name, int epoch, const TrainSummary& summary);
   void save_final_model(const TrainSummary& summary);
   int restore(TrainSummary& summary);
