@@ -1,10 +1,11 @@
 #include "experiments/eval_command.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "engine/error.h"
 #include "experiments/config_loader.h"
-#include "experiments/image_pipeline.h"
+#include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "trainers/checkpoint.h"
@@ -28,9 +29,9 @@ std::string run_eval(const CommandLine& line) {
   model->load_state_dict(checkpoint.model);
   // A run that kept an EMA of its weights was evaluated, and is deployed, with the averages.
   if (!checkpoint.ema.empty()) model->load_state_dict(checkpoint.ema, true);
-  ImagePipeline data(e);
+  const auto data = make_pipeline(e, checkpoint.assets);
   const Evaluation test = evaluate_model(
-      *model, data.test(),
+      *model, data->test(),
       [](const Variable& output, const Tensor& targets) { return classification_loss(output, targets); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   JsonLine result;
@@ -41,6 +42,7 @@ std::string run_eval(const CommandLine& line) {
       .add("test_examples", test.samples)
       .add("test_accuracy", test.accuracy)
       .add("test_loss", test.loss)
+      .add("test_perplexity", std::exp(test.loss))
       .add("seconds", seconds);
   return result.str();
 }

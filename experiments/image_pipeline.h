@@ -2,26 +2,22 @@
 // ImagePipeline: the train and test splits a DataConfig names, with their loaders, as Trainer batch streams.
 #include "datasets/data_loader.h"
 #include "datasets/image_dataset.h"
-#include "experiments/experiment.pb.h"
+#include "experiments/data_pipeline.h"
 #include "trainers/image_batches.h"
 
 namespace qat {
 
 /// Loads both splits (subset limits applied) and sets up augmentation for training only.
-class ImagePipeline {
+class ImagePipeline : public DataPipeline {
  public:
   explicit ImagePipeline(const config::Experiment& experiment);
   ImagePipeline(const ImagePipeline&) = delete;
   ImagePipeline& operator=(const ImagePipeline&) = delete;
 
-  /// Shuffled, augmented training batches.
-  ImageBatches& train() { return train_batches_; }
-  /// Test batches in file order.
-  ImageBatches& test() { return test_batches_; }
-  /// Examples in the (limited) training split.
-  int64_t train_size() const { return train_set_.size(); }
-  /// Examples in the (limited) test split.
-  int64_t test_size() const { return test_set_.size(); }
+  BatchStream& train() override { return train_batches_; }
+  BatchStream& test() override { return test_batches_; }
+  int64_t train_size() const override { return train_set_.size(); }
+  int64_t test_size() const override { return test_set_.size(); }
 
  private:
   ImageDataset train_set_, test_set_;

@@ -5,6 +5,7 @@
 #include "layers/conv2d.h"
 #include "layers/flatten.h"
 #include "layers/linear.h"
+#include "layers/models/bag_of_words.h"
 #include "layers/models/bert.h"
 #include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
@@ -38,10 +39,10 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
   if (config.arch() == "resnet20") return resnet20(config.in_channels(), config.num_classes());
   if (config.arch() == "resnet18") return resnet18(config.in_channels(), config.num_classes());
   if (config.arch() == "mobilenetv2")
-    return mobilenet_v2({.in_channels = config.in_channels(),
+    return mobilenet_v2({.width = config.width_multiplier(),
+                         .in_channels = config.in_channels(),
                          .num_classes = config.num_classes(),
-                         .width_multiplier = config.width_multiplier(),
-                         .dropout = 0.2f});
+                         .dropout = config.dropout()});
   if (config.arch() == "bert") {
     QAT_CHECK(config.head() == "mlm" || config.head() == "classify", "model.head: unknown head '",
               config.head(), "' (known: mlm, classify)");
@@ -51,13 +52,17 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
                     .layers = config.layers(),
                     .heads = config.heads(),
                     .ffn = config.ffn(),
-                    .max_length = config.max_length(),
+                    .max_len = config.max_length(),
                     .dropout = config.dropout(),
                     .num_classes = config.head() == "mlm" ? 0 : config.num_classes(),
+                    .head = config.head() == "mlm" ? BertHead::mlm : BertHead::classify,
                     .pad_id = 0});
   }
+  if (config.arch() == "bow")
+    return std::make_shared<BagOfWords>(
+        BagOfWordsOptions{.vocab = config.vocab_size(), .num_classes = config.num_classes(), .pad_id = 0});
   detail::fail("model.arch: unknown architecture '", config.arch(),
-               "' (known: convnet, resnet20, resnet18, mobilenetv2, bert)");
+               "' (known: convnet, resnet20, resnet18, mobilenetv2, bert, bow)");
 }
 
 }  // namespace qat

@@ -2,13 +2,15 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/random.h"
 #include "experiments/config_loader.h"
-#include "experiments/image_pipeline.h"
+#include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
@@ -19,10 +21,16 @@
 namespace qat {
 namespace {
 
-// Starts from a checkpoint's weights; entries the model has beyond them (quantizer scalars) keep their init.
-void load_initial_weights(Module& model, const std::string& path) {
-  if (path.empty()) return;
-  model.load_state_dict(load_checkpoint(path).model, true);
+// Copies the checkpoint tensors whose names the model has; a checkpoint tensor of the wrong shape is an
+// error, the rest is reported (e.g. an MLM head when fine-tuning a classifier).
+void load_matching(Module& model, const std::map<std::string, Tensor>& weights, const std::string& path) {
+  const std::map<std::string, Tensor> own = model.state_dict();
+  std::map<std::string, Tensor> used;
+  for (const auto& [name, tensor] : weights)
+    if (own.count(name)) used.emplace(name, tensor);
+  model.load_state_dict(used, true);
+  std::fprintf(stderr, "train: %zu of the model's %zu tensors from %s (%zu checkpoint tensors unused)\n",
+               used.size(), own.size(), path.c_str(), weights.size() - used.size());
 }
 
 TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& line) {
@@ -47,26 +55,30 @@ std::string run_train(const CommandLine& line) {
   QAT_CHECK(e.quant().method() == "none", "quant.method: '", e.quant().method(),
             "' is not available (known: none)");
   manual_seed(e.seed());
-  ImagePipeline data(e);
+  const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
+  const auto data = make_pipeline(e, init.assets);
   const auto model = build_model(e.model());
-  load_initial_weights(*model, e.init_checkpoint());
+  // Entries the model has beyond the checkpoint's (quantizer scalars, a new head) keep their init.
+  if (!e.init_checkpoint().empty()) load_matching(*model, init.model, e.init_checkpoint());
   const auto optimizer = build_optimizer(*model, e.train());
   const float smoothing = e.train().label_smoothing();
-  Trainer trainer(*model, *optimizer, trainer_options(e, line),
-                  [smoothing](const Variable& output, const Tensor& targets) {
-                    return classification_loss(output, targets, smoothing);
-                  });
-  const TrainSummary summary = trainer.fit(data.train(), data.test());
+  TrainerOptions options = trainer_options(e, line);
+  options.assets = data->assets();
+  Trainer trainer(*model, *optimizer, options, [smoothing](const Variable& output, const Tensor& targets) {
+    return classification_loss(output, targets, smoothing);
+  });
+  const TrainSummary summary = trainer.fit(data->train(), data->test());
 
   JsonLine result;
   result.add("command", "train")
       .add("name", e.name())
       .add("model", e.model().arch())
       .add("epochs", static_cast<int64_t>(e.train().epochs()))
-      .add("train_examples", data.train_size())
-      .add("test_examples", data.test_size())
+      .add("train_examples", data->train_size())
+      .add("test_examples", data->test_size())
       .add("test_accuracy", summary.final_test.accuracy)
       .add("test_loss", summary.final_test.loss)
+      .add("test_perplexity", std::exp(summary.final_test.loss))
       .add("best_test_accuracy", summary.best_test.accuracy)
       .add("best_epoch", static_cast<int64_t>(summary.best_epoch + 1))
       .add("final_train_loss", summary.final_train_loss)

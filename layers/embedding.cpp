@@ -7,8 +7,8 @@
 namespace qat {
 
 Embedding::Embedding(const EmbeddingOptions& options) : options_(options) {
-  QAT_CHECK(options.vocab > 0 && options.dim > 0, "Embedding: vocab ", options.vocab, " and dim ", options.dim,
-            " must be positive");
+  QAT_CHECK(options.vocab > 0 && options.dim > 0, "Embedding: vocab ", options.vocab, " and dim ",
+            options.dim, " must be positive");
   weight_ = register_parameter("weight", global_generator().normal_tensor({options.vocab, options.dim}));
 }
 

@@ -1,20 +1,64 @@
 #include "layers/multi_head_attention.h"
 
 #include <cmath>
+#include <memory>
 
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/matmul.h"
 #include "autograd/ops/shape.h"
 #include "autograd/ops/softmax.h"
 #include "engine/error.h"
+#include "engine/kernels/binary.h"
+#include "engine/kernels/reorder.h"
 #include "layers/identity.h"
 #include "layers/linear.h"
 
 namespace qat {
+namespace {
+
+// Part `part` (0 = q, 1 = k, 2 = v) of a [B, T, 3·H] projection as plain [B, heads, T, d]: one strided
+// copy of that part, whose backward writes into the same columns of a zero gradient.
+Variable split_heads(const Variable& qkv, int part, int64_t heads) {
+  const Tensor src = qkv.data().contiguous();
+  const int64_t b = src.dim(0), t = src.dim(1), d = src.dim(2) / (3 * heads), row = src.dim(2);
+  const dnnl::memory::desc view({b, heads, t, d}, dnnl::memory::data_type::f32, {t * row, d, row, 1});
+  const int64_t offset = part * heads * d;
+  Tensor out = Tensor::empty({b, heads, t, d});
+  kernels::reorder(view, src.data<float>() + offset, out.desc(), out.raw());
+  return Variable::record("split_heads", std::move(out), {qkv},
+                          [view, offset, shape = src.shape()](const Tensor& g) -> std::vector<Tensor> {
+                            Tensor grad = Tensor::zeros(shape);
+                            const Tensor plain = g.contiguous();
+                            kernels::reorder(plain.desc(), plain.raw(), view, grad.data<float>() + offset);
+                            return {grad};
+                          });
+}
+
+// scores + mask, broadcast over heads and queries; the mask is a constant, so the gradient passes through.
+Variable add_mask(const Variable& scores, const Tensor& mask) {
+  return Variable::record("attention_mask",
+                          kernels::binary(dnnl::algorithm::binary_add, scores.data(), mask, "attention_mask"),
+                          {scores}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
+}
+
+}  // namespace
+
+Variable call_masked_child(const Module& parent, const std::string& name, const Variable& x,
+                           const Tensor& additive_mask) {
+  if (!additive_mask.defined()) return parent.call_child(name, x);
+  for (const auto& [child_name, child] : parent.children())
+    if (child_name == name) {
+      auto* masked = dynamic_cast<MaskedModule*>(child.get());
+      QAT_CHECK(masked, "call_masked_child: child '", name, "' does not take an attention mask (mask ",
+                additive_mask.str(), ", input ", x.str(), ")");
+      return masked->forward(x, additive_mask);
+    }
+  detail::fail("call_masked_child: no child named '", name, "'");
+}
 
 MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& options) : options_(options) {
   QAT_CHECK(options.hidden > 0 && options.heads > 0 && options.hidden % options.heads == 0,
-            "MultiHeadAttention: hidden ", options.hidden, " must be a positive multiple of heads ",
+            "MultiHeadAttention: hidden ", options.hidden, " is not a positive multiple of heads ",
             options.heads);
   register_module("qkv",
                   std::make_shared<Linear>(LinearOptions{.in = options.hidden, .out = 3 * options.hidden}));
@@ -24,27 +68,25 @@ MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& options)
     register_module(tap, std::make_shared<Identity>());
 }
 
-Variable MultiHeadAttention::forward(const Variable& x) { return forward(x, Tensor()); }
-
 Variable MultiHeadAttention::forward(const Variable& x, const Tensor& additive_mask) {
-  QAT_CHECK(x.ndim() == 3 && x.dim(2) == options_.hidden, "MultiHeadAttention(hidden ", options_.hidden,
-            "): expected input [B, T, ", options_.hidden, "], got ", x.str());
-  const int64_t batch = x.dim(0), length = x.dim(1), heads = options_.heads,
-                head_dim = options_.hidden / heads;
-  // [B, T, 3·hidden] → [3, B, heads, T, head_dim], then one slice per projection.
-  const Variable qkv =
-      permute(reshape(call_child("qkv", x), {batch, length, 3, heads, head_dim}), {2, 0, 3, 1, 4});
-  auto part = [&](int index) {
-    return reshape(slice(qkv, 0, index, index + 1), {batch, heads, length, head_dim});
-  };
-  // The 1/sqrt(d) scale goes on q, the smaller operand of q·kᵀ.
-  const Variable q = call_child("q_in", part(0) * (1.0f / std::sqrt(static_cast<float>(head_dim))));
-  const Variable k = call_child("k_in", part(1)), v = call_child("v_in", part(2));
-  Variable scores = matmul(q, k, false, true);
-  if (additive_mask.defined()) scores = scores + Variable(additive_mask);
+  const int64_t hidden = options_.hidden, heads = options_.heads;
+  QAT_CHECK(x.ndim() == 3 && x.dim(2) == hidden, "MultiHeadAttention: input ", x.str(), " must be [B, T, ",
+            hidden, "]");
+  const int64_t b = x.dim(0), t = x.dim(1);
+  QAT_CHECK(!additive_mask.defined() ||
+                (additive_mask.dtype() == DType::f32 && additive_mask.shape() == Shape{b, 1, 1, t}),
+            "MultiHeadAttention: mask ", additive_mask.str(), " must be f32 [", b, ", 1, 1, ", t,
+            "] for input ", x.str());
+  const Variable qkv = call_child("qkv", x);
+  const Variable q = call_child("q_in", split_heads(qkv, 0, heads));
+  const Variable k = call_child("k_in", split_heads(qkv, 1, heads));
+  const Variable v = call_child("v_in", split_heads(qkv, 2, heads));
+  // Scaling q (B·T·H elements) is cheaper than scaling the scores (B·heads·T·T).
+  Variable scores = matmul(q * (1.0f / std::sqrt(static_cast<float>(hidden / heads))), k, false, true);
+  if (additive_mask.defined()) scores = add_mask(scores, additive_mask);
   const Variable probs = call_child("probs_in", softmax(scores, -1));
   const Variable context = permute(matmul(probs, v), {0, 2, 1, 3});
-  return call_child("out", reshape(context, {batch, length, options_.hidden}));
+  return call_child("out", reshape(context, {b, t, hidden}));
 }
 
 }  // namespace qat

@@ -1,31 +1,80 @@
 #include "datasets/text/tokenizer.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include <dlfcn.h>
 
+#include <cstdlib>
+#include <memory>
+#include <utility>
+
+#include "datasets/text/sentencepiece_shim/sentencepiece_shim.h"
 #include "engine/error.h"
 
 namespace qat {
 namespace {
 
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& texts) : texts_(texts) {}
-  bool done() const override { return index_ >= texts_.size(); }
-  void Next() override { ++index_; }
-  const std::string& value() const override { return texts_[index_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& texts_;
-  size_t index_ = 0;
+// The shim's functions, resolved once from the isolated library (see sentencepiece_shim.h for why).
+struct Shim {
+  decltype(&qat_spm_train) train;
+  decltype(&qat_spm_load) load;
+  decltype(&qat_spm_encode) encode;
+  decltype(&qat_spm_decode) decode;
+  decltype(&qat_spm_piece_size) piece_size;
+  decltype(&qat_spm_piece_to_id) piece_to_id;
+  decltype(&qat_spm_free_processor) free_processor;
 };
+
+template <typename F>
+void resolve(void* library, const char* name, F& function) {
+  function = reinterpret_cast<F>(dlsym(library, name));
+  QAT_CHECK(function != nullptr, "tokenizer: ", QAT_SENTENCEPIECE_SHIM, " lacks ", name);
+}
+
+// AddressSanitizer refuses RTLD_DEEPBIND; sanitized builds load the shim without it, which only works in
+// processes that do not also hold libprotobuf (the sanitizer CI run skips those tests).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kIsolation = RTLD_LOCAL;
+#else
+constexpr int kIsolation = RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
+
+const Shim& shim() {
+  static const Shim functions = [] {
+    void* library = dlopen(QAT_SENTENCEPIECE_SHIM, RTLD_NOW | kIsolation);
+    QAT_CHECK(library != nullptr, "tokenizer: cannot load ", QAT_SENTENCEPIECE_SHIM, " (", dlerror(),
+              "); install libsentencepiece-dev and rebuild");
+    Shim s{};
+    resolve(library, "qat_spm_train", s.train);
+    resolve(library, "qat_spm_load", s.load);
+    resolve(library, "qat_spm_encode", s.encode);
+    resolve(library, "qat_spm_decode", s.decode);
+    resolve(library, "qat_spm_piece_size", s.piece_size);
+    resolve(library, "qat_spm_piece_to_id", s.piece_to_id);
+    resolve(library, "qat_spm_free_processor", s.free_processor);
+    return s;
+  }();
+  return functions;
+}
+
+std::string take(char* text) {
+  std::string out = text ? text : "";
+  std::free(text);
+  return out;
+}
 
 }  // namespace
 
-Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
-Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
-Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&& other) noexcept
+    : bytes_(std::move(other.bytes_)), processor_(std::exchange(other.processor_, nullptr)) {}
+
+Tokenizer& Tokenizer::operator=(Tokenizer&& other) noexcept {
+  std::swap(bytes_, other.bytes_);
+  std::swap(processor_, other.processor_);
+  return *this;
+}
+
+Tokenizer::~Tokenizer() {
+  if (processor_) shim().free_processor(processor_);
+}
 
 Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size) {
   QAT_CHECK(!texts.empty(), "tokenizer: no training text");
@@ -36,43 +85,50 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
       " --pad_id=0 --unk_id=1 --bos_id=-1 --eos_id=-1 --control_symbols=[CLS],[SEP],[MASK]"
       " --num_threads=1 --input_sentence_size=0 --shuffle_input_sentence=false"
       " --hard_vocab_limit=false --minloglevel=2";
-  VectorIterator input(texts);
-  std::string bytes;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &input, &bytes);
-  QAT_CHECK(status.ok(), "tokenizer: training failed: ", status.ToString());
+  std::vector<const char*> pointers;
+  for (const std::string& t : texts) pointers.push_back(t.c_str());
+  char *model = nullptr, *error = nullptr;
+  size_t size = 0;
+  QAT_CHECK(shim().train(pointers.data(), pointers.size(), args.c_str(), &model, &size, &error) == 0,
+            "tokenizer: training failed: ", take(error));
+  const std::string bytes(model, size);
+  std::free(model);
   return from_serialized(bytes, "freshly trained model");
 }
 
 Tokenizer Tokenizer::from_serialized(const std::string& bytes, const std::string& source) {
   Tokenizer t;
   t.bytes_ = bytes;
-  t.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = t.processor_->LoadFromSerializedProto(bytes);
-  QAT_CHECK(status.ok(), "tokenizer ", source, ": not a SentencePiece model (", status.ToString(), ")");
-  const std::pair<const char*, int32_t> specials[] = {
-      {"[CLS]", SpecialTokens::cls}, {"[SEP]", SpecialTokens::sep}, {"[MASK]", SpecialTokens::mask}};
+  char* error = nullptr;
+  t.processor_ = shim().load(bytes.data(), bytes.size(), &error);
+  QAT_CHECK(t.processor_ != nullptr, "tokenizer ", source, ": not a SentencePiece model (", take(error), ")");
+  const std::pair<const char*, int32_t> specials[] = {{"<pad>", SpecialTokens::pad},
+                                                      {"<unk>", SpecialTokens::unk},
+                                                      {"[CLS]", SpecialTokens::cls},
+                                                      {"[SEP]", SpecialTokens::sep},
+                                                      {"[MASK]", SpecialTokens::mask}};
   for (const auto& [piece, id] : specials)
-    QAT_CHECK(t.processor_->PieceToId(piece) == id, "tokenizer ", source, ": ", piece, " has id ",
-              t.processor_->PieceToId(piece), ", expected ", id);
-  QAT_CHECK(t.processor_->pad_id() == SpecialTokens::pad && t.processor_->unk_id() == SpecialTokens::unk,
-            "tokenizer ", source, ": [PAD]/[UNK] ids are not 0/1");
+    QAT_CHECK(shim().piece_to_id(t.processor_, piece) == id, "tokenizer ", source, ": ", piece, " has id ",
+              shim().piece_to_id(t.processor_, piece), ", expected ", id);
   return t;
 }
 
 std::vector<int32_t> Tokenizer::encode(const std::string& text) const {
-  std::vector<int> ids;
-  const auto status = processor_->Encode(text, &ids);
-  QAT_CHECK(status.ok(), "tokenizer: cannot encode text (", status.ToString(), ")");
-  return {ids.begin(), ids.end()};
+  int* ids = nullptr;
+  const long count = shim().encode(processor_, text.data(), text.size(), &ids);
+  QAT_CHECK(count >= 0, "tokenizer: cannot encode '", text.substr(0, 40), "'");
+  std::vector<int32_t> out(ids, ids + count);
+  std::free(ids);
+  return out;
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   std::vector<int> kept;
   for (int32_t id : ids)
     if (id >= SpecialTokens::count || id == SpecialTokens::unk) kept.push_back(id);
-  return processor_->DecodeIds(kept);
+  return take(shim().decode(processor_, kept.data(), kept.size()));
 }
 
-int32_t Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int32_t Tokenizer::vocab_size() const { return shim().piece_size(processor_); }
 
 }  // namespace qat

@@ -1,13 +1,8 @@
 #pragma once
 // Tokenizer: a SentencePiece unigram model (Debian's libsentencepiece) with BERT's special tokens.
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace qat {
 
@@ -24,8 +19,8 @@ class Tokenizer {
   static Tokenizer train(const std::vector<std::string>& texts, int vocab_size);
   /// Loads a model from the bytes serialized() returned; errors name `source`.
   static Tokenizer from_serialized(const std::string& bytes, const std::string& source);
-  Tokenizer(Tokenizer&&) noexcept;
-  Tokenizer& operator=(Tokenizer&&) noexcept;
+  Tokenizer(Tokenizer&& other) noexcept;
+  Tokenizer& operator=(Tokenizer&& other) noexcept;
   ~Tokenizer();
 
   /// Subword ids of `text` (no special tokens added).
@@ -40,7 +35,7 @@ class Tokenizer {
  private:
   Tokenizer() = default;
   std::string bytes_;
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  void* processor_ = nullptr;  ///< a SentencePieceProcessor inside the isolated shim library
 };
 
 }  // namespace qat

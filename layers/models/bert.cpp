@@ -1,13 +1,8 @@
 #include "layers/models/bert.h"
 
-#include <algorithm>
-
-#include "autograd/ops/activation.h"
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/shape.h"
 #include "engine/error.h"
-#include "engine/random.h"
-#include "layers/dropout.h"
 #include "layers/embedding.h"
 #include "layers/layer_norm.h"
 #include "layers/linear.h"
@@ -16,99 +11,114 @@
 namespace qat {
 namespace {
 
-constexpr float kHidden = -1e9f;  // additive mask value: exp underflows to exactly 0
+// Keys to ignore get this score offset: exp underflows to exactly 0 after softmax subtracts the max.
+constexpr float kMasked = -1e9f;
 
-// [B, 1, 1, T] with kHidden at padding positions; undefined when nothing is padded.
-Tensor padding_mask(const Tensor& ids, int32_t pad_id) {
-  const int64_t batch = ids.dim(0), length = ids.dim(1);
-  const int32_t* id = ids.data<int32_t>();
-  if (std::find(id, id + ids.numel(), pad_id) == id + ids.numel()) return Tensor();
-  Tensor mask = Tensor::empty({batch, 1, 1, length});
-  float* m = mask.data<float>();
-  for (int64_t i = 0; i < ids.numel(); ++i) m[i] = id[i] == pad_id ? kHidden : 0.0f;
+void check_ids(const Tensor& ids, int64_t max_len) {
+  QAT_CHECK(ids.defined() && ids.dtype() == DType::s32 && ids.ndim() == 2, "Bert: ids ", ids.str(),
+            " must be s32 [B, T]");
+  QAT_CHECK(ids.dim(1) <= max_len, "Bert: ids ", ids.str(), " are longer than max_len ", max_len);
+}
+
+// f32 [B, 1, 1, T] with 0 for tokens and kMasked for padding; undefined when nothing is masked.
+Tensor additive_mask(const Tensor& ids, const Tensor& mask) {
+  if (!mask.defined()) return Tensor();
+  QAT_CHECK((mask.dtype() == DType::s32 || mask.dtype() == DType::f32) && mask.shape() == ids.shape(),
+            "Bert: attention mask ", mask.str(), " must be s32 or f32 of the ids' shape ", ids.str());
+  const Tensor values = mask.to(DType::f32);
+  const float* m = values.data<float>();
+  const int64_t b = ids.dim(0), t = ids.dim(1);
+  Tensor out = Tensor::empty({b, 1, 1, t});
+  float* o = out.data<float>();
+  bool any = false;
+  for (int64_t i = 0; i < b * t; ++i) {
+    o[i] = m[i] != 0.0f ? 0.0f : kMasked;
+    any |= m[i] == 0.0f;
+  }
+  return any ? out : Tensor();
+}
+
+// s32 [B, T]: 1 where the id is not `pad_id`.
+Tensor mask_of_padding(const Tensor& ids, int32_t pad_id) {
+  Tensor mask = Tensor::empty(ids.shape(), DType::s32);
+  const Tensor plain = ids.contiguous();
+  const int32_t* id = plain.data<int32_t>();
+  int32_t* m = mask.data<int32_t>();
+  for (int64_t i = 0; i < ids.numel(); ++i) m[i] = id[i] != pad_id;
   return mask;
 }
 
-Tensor positions(int64_t length) {
-  Tensor p = Tensor::empty({length}, DType::s32);
-  for (int64_t i = 0; i < length; ++i) p.data<int32_t>()[i] = static_cast<int32_t>(i);
-  return p;
-}
-
-// BERT's initialization: weights N(0, 0.02), biases 0; LayerNorm keeps 1 and 0.
-void initialize(Module& model) {
-  for (auto& [name, param] : model.named_parameters()) {
-    if (name.find(".n1.") != std::string::npos || name.find(".n2.") != std::string::npos ||
-        name.rfind("norm.", 0) == 0)
-      continue;
-    param.set_data(param.ndim() == 2 ? global_generator().normal_tensor(param.shape(), 0.0f, 0.02f)
-                                     : Tensor::zeros(param.shape()));
-  }
+// Position ids [B, T] (each row 0 .. T − 1): looking positions up per token makes the sum with the token
+// embeddings shape-equal, so its backward needs no reduction over the batch.
+Tensor positions(int64_t batch, int64_t length) {
+  Tensor ids = Tensor::empty({batch, length}, DType::s32);
+  int32_t* id = ids.data<int32_t>();
+  for (int64_t i = 0; i < batch * length; ++i) id[i] = static_cast<int32_t>(i % length);
+  return ids;
 }
 
 }  // namespace
 
-Bert::Bert(const BertOptions& o) : options_(o) {
-  QAT_CHECK(o.vocab > 0 && o.layers > 0 && o.max_length > 0, "Bert: vocab ", o.vocab, ", layers ", o.layers,
-            " and max_length ", o.max_length, " must be positive");
-  register_module("tok", std::make_shared<Embedding>(EmbeddingOptions{.vocab = o.vocab, .dim = o.hidden}));
+Bert::Bert(const BertOptions& options) : options_(options) {
+  QAT_CHECK(options.vocab > 0 && options.hidden > 0 && options.layers > 0 && options.max_len > 0 &&
+                options.num_classes >= 0,
+            "Bert: vocab ", options.vocab, ", hidden ", options.hidden, ", layers ", options.layers,
+            " and max_len ", options.max_len, " must be positive and classes ", options.num_classes,
+            " not negative");
+  QAT_CHECK(options.head == BertHead::mlm || options.num_classes > 0,
+            "Bert: the classification head needs num_classes > 0");
+  const int64_t hidden = options.hidden;
+  register_module("tok",
+                  std::make_shared<Embedding>(EmbeddingOptions{.vocab = options.vocab, .dim = hidden}));
   register_module("pos",
-                  std::make_shared<Embedding>(EmbeddingOptions{.vocab = o.max_length, .dim = o.hidden}));
-  register_module("norm", std::make_shared<LayerNorm>(LayerNormOptions{.dim = o.hidden}));
-  register_module("emb_drop", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
-  for (int64_t l = 0; l < o.layers; ++l)
-    register_module("layers." + std::to_string(l),
-                    std::make_shared<TransformerLayer>(TransformerLayerOptions{
-                        .hidden = o.hidden, .heads = o.heads, .ffn = o.ffn, .dropout = o.dropout}));
-  if (o.num_classes == 0) {
-    register_module("mlm_head", std::make_shared<Linear>(LinearOptions{.in = o.hidden, .out = o.vocab}));
-  } else {
-    register_module("pooler", std::make_shared<Linear>(LinearOptions{.in = o.hidden, .out = o.hidden}));
-    register_module("cls_drop", std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}));
-    register_module("classifier",
-                    std::make_shared<Linear>(LinearOptions{.in = o.hidden, .out = o.num_classes}));
-  }
-  initialize(*this);
-}
-
-Variable Bert::encode(const Tensor& ids) {
-  QAT_CHECK(ids.ndim() == 2 && ids.dtype() == DType::s32, "Bert: expected s32 token ids [B, T], got ",
-            ids.str());
-  QAT_CHECK(ids.dim(1) <= options_.max_length, "Bert: sequence length ", ids.dim(1), " exceeds max_length ",
-            options_.max_length);
-  const Variable tokens = call_child("tok", Variable(ids));
-  const Variable where = call_child("pos", Variable(positions(ids.dim(1))));
-  Variable x = call_child("emb_drop", call_child("norm", tokens + where));
-  const Tensor mask = padding_mask(ids, options_.pad_id);
-  for (int64_t l = 0; l < options_.layers; ++l) {
-    const std::string name = "layers." + std::to_string(l);
-    for (const auto& [child, module] : children()) {
-      if (child != name) continue;
-      auto* layer = dynamic_cast<TransformerLayer*>(module.get());
-      QAT_CHECK(layer != nullptr, "Bert: child '", name, "' is not a TransformerLayer");
-      x = layer->forward(x, mask);
-    }
-  }
-  return x;
+                  std::make_shared<Embedding>(EmbeddingOptions{.vocab = options.max_len, .dim = hidden}));
+  register_module("norm", std::make_shared<LayerNorm>(LayerNormOptions{.dim = hidden}));
+  layers_ = register_module("layers", std::make_shared<Sequential>());
+  for (int64_t i = 0; i < options.layers; ++i)
+    layers_->add(std::make_shared<TransformerLayer>(TransformerLayerOptions{
+        .hidden = hidden, .heads = options.heads, .ffn = options.ffn, .dropout = options.dropout}));
+  register_module("mlm_head", std::make_shared<Linear>(LinearOptions{.in = hidden, .out = options.vocab}));
+  if (options.num_classes > 0)
+    register_module("cls_head",
+                    std::make_shared<Linear>(LinearOptions{.in = hidden, .out = options.num_classes}));
 }
 
 Variable Bert::forward(const Variable& x) {
-  const Variable hidden = encode(x.data());
-  if (options_.num_classes == 0) return call_child("mlm_head", hidden);
-  const Variable first = reshape(slice(hidden, 1, 0, 1), {hidden.dim(0), options_.hidden});
-  return call_child("classifier", call_child("cls_drop", tanh(call_child("pooler", first))));
+  const Tensor& ids = x.data();
+  check_ids(ids, options_.max_len);
+  const Tensor mask = options_.pad_id >= 0 ? mask_of_padding(ids, options_.pad_id) : Tensor();
+  return options_.head == BertHead::mlm ? mlm_logits(ids, mask) : classify(ids, mask);
 }
 
-BertOptions bert_small(int64_t vocab, int64_t num_classes) {
-  return {.vocab = vocab,
-          .hidden = 256,
-          .layers = 4,
-          .heads = 4,
-          .ffn = 1024,
-          .max_length = 128,
-          .dropout = 0.1f,
-          .num_classes = num_classes,
-          .pad_id = 0};
+Variable Bert::encode(const Tensor& ids, const Tensor& attention_mask) {
+  check_ids(ids, options_.max_len);
+  const Tensor mask = additive_mask(ids, attention_mask);
+  const Variable embedded =
+      add(call_child("tok", Variable(ids)), call_child("pos", Variable(positions(ids.dim(0), ids.dim(1)))));
+  Variable x = call_child("norm", embedded);
+  for (const auto& [name, layer] : layers_->children()) x = call_masked_child(*layers_, name, x, mask);
+  return x;
+}
+
+Variable Bert::mlm_logits(const Tensor& ids, const Tensor& attention_mask) {
+  return call_child("mlm_head", encode(ids, attention_mask));
+}
+
+Variable Bert::classify(const Tensor& ids, const Tensor& attention_mask) {
+  QAT_CHECK(options_.num_classes > 0, "Bert: classify needs num_classes > 0 (ids ", ids.str(), ")");
+  const Variable hidden = encode(ids, attention_mask);
+  const Variable first = reshape(slice(hidden, 1, 0, 1), {hidden.dim(0), options_.hidden});
+  return call_child("cls_head", first);
+}
+
+std::shared_ptr<Bert> bert_small(int64_t vocab, int64_t num_classes) {
+  return std::make_shared<Bert>(BertOptions{.vocab = vocab,
+                                            .hidden = 256,
+                                            .layers = 4,
+                                            .heads = 4,
+                                            .ffn = 1024,
+                                            .max_len = 128,
+                                            .num_classes = num_classes});
 }
 
 }  // namespace qat

@@ -1,42 +1,55 @@
 #pragma once
-// Bert: a BERT encoder (Devlin et al. 2019) with a masked-LM head or a sequence-classification head.
+// Bert: a BERT-style encoder (token + position embeddings, post-LN transformer layers) with an MLM head
+// and an optional classification head.
 #include <cstdint>
+#include <memory>
 
 #include "layers/module.h"
+#include "layers/sequential.h"
 
 namespace qat {
+
+/// Which head forward() runs.
+enum class BertHead { mlm, classify };
 
 /// Construction options.
 struct BertOptions {
   int64_t vocab = 0;
-  int64_t hidden = 256;
-  int64_t layers = 4;
-  int64_t heads = 4;
-  int64_t ffn = 1024;
-  int64_t max_length = 128;
-  float dropout = 0.1f;
-  int64_t num_classes = 0;  ///< 0: masked-LM head (logits over the vocabulary per position)
-  int32_t pad_id = 0;       ///< padding positions are hidden from attention
+  int64_t hidden = 0;
+  int64_t layers = 0;
+  int64_t heads = 0;
+  int64_t ffn = 0;
+  int64_t max_len = 0;      ///< longest sequence (rows of the position table)
+  float dropout = 0.0f;     ///< in every layer, after the attention output and after the feed-forward block
+  int64_t num_classes = 0;  ///< > 0 adds the classification head "cls_head"
+  BertHead head = BertHead::mlm;  ///< what forward() returns
+  int32_t pad_id = -1;            ///< forward() masks keys with this id (−1: no padding)
 };
 
-/// x = norm(tok(ids) + pos(0..T−1)), N TransformerLayers, then the head: "mlm_head" (Linear hidden →
-/// vocab, per position) or "pooler" (Linear + tanh on the first token, [CLS]) and "classifier".
-/// Children: "tok", "pos", "norm", "emb_drop", "layers.0" … "layers.N−1", then the head's.
+/// Children: "tok" and "pos" (Embedding), "norm" (LayerNorm), "layers" (Sequential of TransformerLayer
+/// "0", "1", …), "mlm_head" (Linear H → vocab) and, with classes, "cls_head" (Linear H → classes).
+/// Attention masks are s32 or f32 [B, T], nonzero for tokens and 0 for padding; undefined = all tokens.
 class Bert : public Module {
  public:
   explicit Bert(const BertOptions& options);
-  /// `x` holds s32 token ids [B, T]; returns MLM logits [B, T, vocab] or class logits [B, classes].
+  /// `x` holds s32 ids [B, T]; returns mlm_logits or classify (per options().head) with the mask of
+  /// options().pad_id.
   Variable forward(const Variable& x) override;
-  /// The final hidden states [B, T, hidden].
-  Variable encode(const Tensor& ids);
+  /// Hidden states [B, T, H] of s32 ids [B, T].
+  Variable encode(const Tensor& ids, const Tensor& attention_mask = Tensor());
+  /// Masked-language-model logits [B, T, vocab].
+  Variable mlm_logits(const Tensor& ids, const Tensor& attention_mask = Tensor());
+  /// Class logits [B, classes] from the first token's hidden state.
+  Variable classify(const Tensor& ids, const Tensor& attention_mask = Tensor());
   /// The options it was built with.
   const BertOptions& options() const { return options_; }
 
  private:
   BertOptions options_;
+  std::shared_ptr<Sequential> layers_;  // the container only: its layers are always looked up by name
 };
 
-/// BERT-small: 4 layers, hidden 256, 4 heads, FFN 1024, sequences up to 128.
-BertOptions bert_small(int64_t vocab, int64_t num_classes);
+/// 4 layers, hidden 256, 4 heads, FFN 1024, max_len 128, no dropout.
+std::shared_ptr<Bert> bert_small(int64_t vocab, int64_t num_classes);
 
 }  // namespace qat

@@ -1,47 +1,46 @@
 #include "layers/models/inverted_residual.h"
 
+#include <memory>
+
 #include "autograd/ops/arithmetic.h"
 #include "engine/error.h"
 #include "layers/activation.h"
 #include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
-#include "layers/sequential.h"
 
 namespace qat {
-namespace {
 
-// conv-BN-ReLU6 as one named Sequential ("conv", "bn", "act").
-std::shared_ptr<Sequential> conv_bn_relu6(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                          int64_t groups) {
-  auto block = std::make_shared<Sequential>();
-  block->add("conv", std::make_shared<Conv2d>(Conv2dOptions{.in = in,
-                                                            .out = out,
-                                                            .kernel = kernel,
-                                                            .stride = stride,
-                                                            .padding = kernel / 2,
-                                                            .groups = groups,
-                                                            .bias = false}));
-  block->add("bn", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = out}));
-  block->add("act", std::make_shared<Activation>(ActivationKind::relu6));
-  return block;
+std::shared_ptr<Sequential> conv_bn_relu6(const Conv2dOptions& conv) {
+  auto unit = std::make_shared<Sequential>();
+  unit->add("conv", std::make_shared<Conv2d>(conv));
+  unit->add("bn", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = conv.out}));
+  unit->add("act", std::make_shared<Activation>(ActivationKind::relu6));
+  return unit;
 }
 
-}  // namespace
-
 InvertedResidual::InvertedResidual(int64_t in, int64_t out, int64_t stride, int64_t expand_ratio)
-    : expand_(expand_ratio != 1), residual_(stride == 1 && in == out) {
-  QAT_CHECK(stride == 1 || stride == 2, "InvertedResidual: stride must be 1 or 2, got ", stride);
+    : residual_(stride == 1 && in == out) {
+  QAT_CHECK(in > 0 && out > 0 && expand_ratio > 0 && (stride == 1 || stride == 2), "InvertedResidual: in ",
+            in, ", out ", out, " and expand ratio ", expand_ratio, " must be positive and stride ", stride,
+            " 1 or 2");
   const int64_t hidden = in * expand_ratio;
-  if (expand_ratio != 1) register_module("expand", conv_bn_relu6(in, hidden, 1, 1, 1));
-  register_module("depthwise", conv_bn_relu6(hidden, hidden, 3, stride, hidden));
-  register_module("project", std::make_shared<Conv2d>(Conv2dOptions{
-                                 .in = hidden, .out = out, .kernel = 1, .padding = 0, .bias = false}));
+  if (expand_ratio != 1)
+    register_module("expand", conv_bn_relu6({.in = in, .out = hidden, .kernel = 1, .bias = false}));
+  register_module("dw", conv_bn_relu6({.in = hidden,
+                                       .out = hidden,
+                                       .kernel = 3,
+                                       .stride = stride,
+                                       .padding = 1,
+                                       .groups = hidden,
+                                       .bias = false}));
+  register_module("project", std::make_shared<Conv2d>(
+                                 Conv2dOptions{.in = hidden, .out = out, .kernel = 1, .bias = false}));
   register_module("project_bn", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = out}));
 }
 
 Variable InvertedResidual::forward(const Variable& x) {
-  Variable y = expand_ ? call_child("expand", x) : x;
-  y = call_child("project_bn", call_child("project", call_child("depthwise", y)));
+  // children() holds the current modules, so a decorator put in a child's place takes effect.
+  Variable y = x;
+  for (const auto& [name, child] : children()) y = child->forward(y);
   return residual_ ? add(x, y) : y;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// MobileNetV2 (Sandler et al. 2018) as torchvision builds it, with a stride-1 stem for 28x28 inputs.
+// MobileNetV2 builder: torchvision's mobilenet_v2 with a stride-1 stem for 28x28 inputs.
+#include <cstdint>
 #include <memory>
 
 #include "layers/sequential.h"
@@ -8,14 +9,16 @@ namespace qat {
 
 /// Construction options.
 struct MobileNetV2Options {
-  int64_t in_channels = 0;
-  int64_t num_classes = 0;
-  float width_multiplier = 1.0f;
+  double width = 1.0;  ///< width multiplier; channels are rounded to multiples of 8 as torchvision does
+  int64_t in_channels = 3;
+  int64_t num_classes = 1000;
   float dropout = 0.2f;  ///< before the classifier
 };
 
-/// stem conv3x3(stride 1)-BN-ReLU6, the 17 inverted-residual blocks of the (t, c, n, s) table, conv1x1
-/// to 1280-BN-ReLU6, global average pool, dropout, linear; channels rounded to multiples of 8.
+/// "stem" 3x3 conv_bn_relu6 (stride 1, 32·width channels), 17 InvertedResiduals "block1".."block17"
+/// (t, c, n, s: 1,16,1,1 · 6,24,2,2 · 6,32,3,2 · 6,64,4,2 · 6,96,3,1 · 6,160,3,2 · 6,320,1,1), "head" 1x1
+/// conv_bn_relu6 to 1280·max(1, width), "pool" (global average), "flatten", "dropout", Linear "classifier".
+/// Initialized as torchvision: convs kaiming-normal (fan out), BN 1/0, linear N(0, 0.01) and zero bias.
 std::shared_ptr<Sequential> mobilenet_v2(const MobileNetV2Options& options);
 
 }  // namespace qat

@@ -1,27 +1,32 @@
 #pragma once
-// TransformerLayer: one post-LN encoder layer (BERT's): attention and feed-forward, each residual +
-// LayerNorm.
-#include "layers/module.h"
+// TransformerLayer: the post-LN encoder layer of BERT.
+#include <cstdint>
+
+#include "layers/multi_head_attention.h"
 
 namespace qat {
 
 /// Construction options.
 struct TransformerLayerOptions {
-  int64_t hidden = 0;
-  int64_t heads = 0;
-  int64_t ffn = 0;
-  float dropout = 0.0f;  ///< after the attention output and after the feed-forward output
+  int64_t hidden = 0;    ///< model width H
+  int64_t heads = 0;     ///< attention heads; must divide hidden
+  int64_t ffn = 0;       ///< width of the feed-forward block
+  float dropout = 0.0f;  ///< dropout after the attention and after the feed-forward block
 };
 
-/// x = n1(x + drop(out(attn(x)))); x = n2(x + drop(f2(gelu(f1(x))))). Children: "attn"
-/// (MultiHeadAttention), "drop1", "n1", "f1", "f2", "drop2", "n2".
-class TransformerLayer : public Module {
+/// x = n1(x + drop1(attn(x))); x = n2(x + drop2(f2(gelu(f1(x))))). Children "attn" (MultiHeadAttention),
+/// "drop1", "n1", "f1", "f2", "drop2", "n2".
+class TransformerLayer : public MaskedModule {
  public:
   explicit TransformerLayer(const TransformerLayerOptions& options);
-  /// Every position attends to every other.
-  Variable forward(const Variable& x) override;
-  /// With an additive attention mask (see MultiHeadAttention).
-  Variable forward(const Variable& x, const Tensor& additive_mask);
+  using MaskedModule::forward;
+  /// x [B, T, H] → [B, T, H], the mask passed to the attention.
+  Variable forward(const Variable& x, const Tensor& additive_mask) override;
+  /// The options it was built with.
+  const TransformerLayerOptions& options() const { return options_; }
+
+ private:
+  TransformerLayerOptions options_;
 };
 
 }  // namespace qat

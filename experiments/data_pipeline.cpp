@@ -1,0 +1,19 @@
+#include "experiments/data_pipeline.h"
+
+#include "engine/error.h"
+#include "experiments/image_pipeline.h"
+#include "experiments/text_pipeline.h"
+
+namespace qat {
+
+std::unique_ptr<DataPipeline> make_pipeline(const config::Experiment& e,
+                                            const std::map<std::string, Tensor>& assets) {
+  const std::string& dataset = e.data().dataset();
+  if (dataset == "fashion_mnist") return std::make_unique<ImagePipeline>(e);
+  if (dataset == "wordnet_mlm" || dataset == "wordnet_supersense")
+    return std::make_unique<TextPipeline>(e, assets);
+  detail::fail("data.dataset: unknown dataset '", dataset,
+               "' (known: fashion_mnist, wordnet_mlm, wordnet_supersense)");
+}
+
+}  // namespace qat

@@ -1,0 +1,34 @@
+#pragma once
+// DataPipeline: the train and test batch streams of an experiment's data section, image or text.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/tensor.h"
+#include "experiments/experiment.pb.h"
+#include "trainers/batch_stream.h"
+
+namespace qat {
+
+/// What the trainer reads, plus the files the model needs next to its weights.
+class DataPipeline {
+ public:
+  virtual ~DataPipeline() = default;
+  /// Shuffled (and augmented or masked) training batches.
+  virtual BatchStream& train() = 0;
+  /// Test batches in a fixed order.
+  virtual BatchStream& test() = 0;
+  /// Examples (sequences for text) in the limited training split.
+  virtual int64_t train_size() const = 0;
+  /// Examples in the limited test split.
+  virtual int64_t test_size() const = 0;
+  /// Stored with the checkpoints, e.g. the tokenizer; empty for images.
+  virtual std::map<std::string, Tensor> assets() const { return {}; }
+};
+
+/// The pipeline of `experiment.data.dataset`; `assets` of a checkpoint the run starts from (its
+/// tokenizer is reused). Errors name the field.
+std::unique_ptr<DataPipeline> make_pipeline(const config::Experiment& experiment,
+                                            const std::map<std::string, Tensor>& assets = {});
+
+}  // namespace qat

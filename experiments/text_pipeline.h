@@ -1,0 +1,36 @@
+#pragma once
+// TextPipeline: WordNet / fortunes text as masked-LM or supersense-classification batches.
+#include <memory>
+#include <optional>
+
+#include "datasets/text/text_loader.h"
+#include "datasets/text/tokenizer.h"
+#include "experiments/data_pipeline.h"
+#include "trainers/token_batches.h"
+
+namespace qat {
+
+/// "wordnet_mlm": documents = glosses of the supersense train split plus fortunes (5% of the fortunes held
+/// out by a hash of their index), packed into model.max_length sequences; test = glosses of the valid split
+/// plus the held-out fortunes. "wordnet_supersense": gloss → lexicographer file, train and test splits.
+/// The tokenizer comes from the starting checkpoint's assets when it has one, else it is trained on the
+/// training documents.
+class TextPipeline : public DataPipeline {
+ public:
+  TextPipeline(const config::Experiment& experiment, const std::map<std::string, Tensor>& assets);
+  BatchStream& train() override { return *train_batches_; }
+  BatchStream& test() override { return *test_batches_; }
+  int64_t train_size() const override { return train_set_.size(); }
+  int64_t test_size() const override { return test_set_.size(); }
+  std::map<std::string, Tensor> assets() const override;
+  /// The tokenizer the batches were made with.
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+ private:
+  std::optional<Tokenizer> tokenizer_;
+  TextDataset train_set_, test_set_;
+  std::unique_ptr<TextLoader> train_loader_, test_loader_;
+  std::unique_ptr<TokenBatches> train_batches_, test_batches_;
+};
+
+}  // namespace qat
