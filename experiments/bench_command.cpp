@@ -13,6 +13,7 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
+#include "experiments/quant_setup.h"
 #include "trainers/losses.h"
 
 namespace qat {
@@ -35,6 +36,22 @@ Tensor random_ints(const Shape& shape, int64_t n, Generator& gen) {
   int32_t* v = t.data<int32_t>();
   for (int64_t i = 0; i < t.numel(); ++i) v[i] = static_cast<int32_t>(gen.below(n));
   return t;
+}
+
+// "--quant nipq:4/4" as the quant section of a config (first/last layers at 8 bits as in training).
+config::QuantConfig quant_spec(const std::string& spec) {
+  config::QuantConfig quant;
+  const size_t colon = spec.find(':'), slash = spec.find('/');
+  QAT_CHECK(colon != std::string::npos && slash != std::string::npos && slash > colon, "qat bench: --quant '",
+            spec, "' is not METHOD:WBITS/ABITS (e.g. nipq:4/4)");
+  quant.set_method(spec.substr(0, colon));
+  try {
+    quant.set_weight_bits(std::stoi(spec.substr(colon + 1, slash - colon - 1)));
+    quant.set_act_bits(std::stoi(spec.substr(slash + 1)));
+  } catch (const std::exception&) {
+    detail::fail("qat bench: --quant '", spec, "' is not METHOD:WBITS/ABITS (e.g. nipq:4/4)");
+  }
+  return quant;
 }
 
 double median(std::vector<double> values) {
@@ -63,6 +80,8 @@ std::string run_bench(const CommandLine& line) {
   model_config.set_vocab_size(static_cast<int32_t>(w.classes));
   model_config.set_dropout(0.0f);  // as the PyTorch reference
   const auto model = build_model(model_config);
+  const std::string quant = line.get("quant", "none");
+  if (quant != "none") quantize_model(*model, quant_spec(quant));
   Generator gen(0);
   const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);
   const Tensor y = random_ints(w.tokens ? w.input : Shape{batch}, w.classes, gen);
@@ -95,6 +114,7 @@ std::string run_bench(const CommandLine& line) {
       .add("framework", "qat")
       .add("model", name)
       .add("mode", mode)
+      .add("quant", quant)
       .add("batch", batch)
       .add("threads", static_cast<int64_t>(omp_get_max_threads()))
       .add("ms_per_step", ms)

@@ -8,6 +8,7 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
+#include "experiments/quant_setup.h"
 #include "trainers/checkpoint.h"
 #include "trainers/evaluation.h"
 #include "trainers/losses.h"
@@ -26,6 +27,7 @@ std::string run_eval(const CommandLine& line) {
   for (const std::string& assignment : line.overrides) apply_override(e, assignment);
 
   const auto model = build_model(e.model());
+  const QuantizedModel quantized = quantize_model(*model, e.quant());
   model->load_state_dict(checkpoint.model);
   // A run that kept an EMA of its weights was evaluated, and is deployed, with the averages.
   if (!checkpoint.ema.empty()) model->load_state_dict(checkpoint.ema, true);
@@ -44,6 +46,7 @@ std::string run_eval(const CommandLine& line) {
       .add("test_loss", test.loss)
       .add("test_perplexity", std::exp(test.loss))
       .add("seconds", seconds);
+  if (!quantized.layers.empty()) add_cost(result, quantized);
   return result.str();
 }
 

@@ -14,6 +14,7 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
+#include "experiments/quant_setup.h"
 #include "trainers/checkpoint.h"
 #include "trainers/losses.h"
 #include "trainers/trainer.h"
@@ -47,23 +48,39 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .ema_decay = e.train().ema_decay()};
 }
 
+// The full-precision teacher of quant.distill: quant.teacher_checkpoint, else the init checkpoint.
+std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const Checkpoint& init) {
+  if (!e.quant().distill()) return nullptr;
+  const std::string& path = e.quant().teacher_checkpoint();
+  QAT_CHECK(!path.empty() || !e.init_checkpoint().empty(),
+            "quant.distill: needs quant.teacher_checkpoint or init_checkpoint");
+  const Checkpoint loaded = path.empty() ? Checkpoint{} : load_checkpoint(path);
+  auto teacher = build_model(e.model());
+  teacher->load_state_dict(path.empty() ? init.model : loaded.model);
+  teacher->eval();
+  return teacher;
+}
+
 }  // namespace
 
 std::string run_train(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat train: expected one CONFIG argument");
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
-  QAT_CHECK(e.quant().method() == "none", "quant.method: '", e.quant().method(),
-            "' is not available (known: none)");
   manual_seed(e.seed());
   const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
   const auto data = make_pipeline(e, init.assets);
   const auto model = build_model(e.model());
   // Entries the model has beyond the checkpoint's (quantizer scalars, a new head) keep their init.
   if (!e.init_checkpoint().empty()) load_matching(*model, init.model, e.init_checkpoint());
+  const QuantizedModel quantized = quantize_model(*model, e.quant());
   const auto optimizer = build_optimizer(*model, e.train());
   const float smoothing = e.train().label_smoothing();
   TrainerOptions options = trainer_options(e, line);
   options.assets = data->assets();
+  const auto teacher = distillation_teacher(e, init);
+  options.teacher = teacher.get();
+  options.distill_temperature = e.quant().distill_temperature();
+  if (!quantized.layers.empty()) add_quant_hooks(options, quantized, e);
   Trainer trainer(*model, *optimizer, options, [smoothing](const Variable& output, const Tensor& targets) {
     return classification_loss(output, targets, smoothing);
   });
@@ -83,6 +100,7 @@ std::string run_train(const CommandLine& line) {
       .add("best_epoch", static_cast<int64_t>(summary.best_epoch + 1))
       .add("final_train_loss", summary.final_train_loss)
       .add("seconds", summary.seconds);
+  if (!quantized.layers.empty()) add_cost(result, quantized);
   const std::string out = line.get("out");
   if (!out.empty())
     write_file_atomically((std::filesystem::path(out) / "result.json").string(), result.str() + "\n");

@@ -1,0 +1,92 @@
+#include "experiments/quant_setup.h"
+
+#include <algorithm>
+
+#include "engine/error.h"
+#include "quant/quantizer_registry.h"
+
+namespace qat {
+namespace {
+
+QuantizerOptions shared_options(const config::QuantConfig& c) {
+  QAT_CHECK(c.noise() == "histogram" || c.noise() == "uniform", "quant.noise: unknown noise '", c.noise(),
+            "' (known: histogram, uniform)");
+  QAT_CHECK(c.init() == "faithful" || c.init() == "calibrated", "quant.init: unknown init '", c.init(),
+            "' (known: faithful, calibrated)");
+  QAT_CHECK(c.bits_min() < c.bits_max(), "quant.bits_min ", c.bits_min(), " must be below quant.bits_max ",
+            c.bits_max());
+  return {.target = QuantTarget::weight,
+          .bits = c.weight_bits(),
+          .per_channel = c.per_channel(),
+          .channels = 1,
+          .is_signed = std::nullopt,
+          .learn_bits = c.learn_bits(),
+          .bits_min = c.bits_min(),
+          .bits_max = c.bits_max(),
+          .histogram_noise = c.noise() == "histogram",
+          .calibrated_init = c.init() == "calibrated"};
+}
+
+}  // namespace
+
+QuantPolicy quant_policy(const config::QuantConfig& c) {
+  const auto& methods = quantization_methods();
+  QAT_CHECK(std::find(methods.begin(), methods.end(), c.method()) != methods.end(),
+            "quant.method: unknown method '", c.method(),
+            "' (known: none, nipq, lsq, lsq_plus, pact, dorefa, minmax)");
+  QAT_CHECK(c.weight_bits() >= 2 && c.weight_bits() <= 8, "quant.weight_bits: ", c.weight_bits(),
+            " outside 2..8");
+  QAT_CHECK(c.act_bits() >= 2 && c.act_bits() <= 8, "quant.act_bits: ", c.act_bits(), " outside 2..8");
+  QuantPolicy policy{.method = c.method(),
+                     .weight_bits = c.weight_bits(),
+                     .act_bits = c.act_bits(),
+                     .first_last_bits = c.first_last_bits(),
+                     .quantize_attention = c.quantize_attention(),
+                     .rules = {},
+                     .weight = shared_options(c),
+                     .activation = shared_options(c)};
+  for (const auto& r : c.rules())
+    policy.rules.push_back(
+        {.name_pattern = r.name_pattern(),
+         .layer_type = r.layer_type(),
+         .weight_bits = r.has_weight_bits() ? std::optional<int>(r.weight_bits()) : std::nullopt,
+         .act_bits = r.has_act_bits() ? std::optional<int>(r.act_bits()) : std::nullopt,
+         .skip = r.skip()});
+  return policy;
+}
+
+QuantizedModel quantize_model(Module& model, const config::QuantConfig& config) {
+  if (config.method() == "none") return {};
+  return quant::apply(model, quant_policy(config));
+}
+
+void add_quant_hooks(TrainerOptions& options, const QuantizedModel& model, const config::Experiment& e) {
+  const config::QuantConfig& c = e.quant();
+  QAT_CHECK(c.final_epochs() >= 0 && c.final_epochs() <= e.train().epochs(),
+            "quant.final_epochs: ", c.final_epochs(), " outside 0..train.epochs (", e.train().epochs(), ")");
+  const std::vector<Quantizer*> quantizers = model.quantizers();
+  const int final_start = e.train().epochs() - c.final_epochs();
+  options.on_epoch_start = [quantizers, final_start](int epoch) {
+    const bool final_phase = epoch >= final_start;
+    for (Quantizer* q : quantizers) {
+      q->set_phase(final_phase ? QuantPhase::ste : QuantPhase::noise);
+      if (final_phase) q->freeze_bits();
+    }
+  };
+  const CostTarget target{
+      .avg_bits = c.target_avg_bits(), .gbops = c.target_gbops(), .weight = c.cost_weight()};
+  if (target.avg_bits > 0 || target.gbops > 0) {
+    QAT_CHECK(c.learn_bits(), "quant.target_avg_bits / target_gbops: need quant.learn_bits: true");
+    options.extra_loss = [model, target] { return cost_loss(model, target); };
+  }
+}
+
+void add_cost(JsonLine& result, const QuantizedModel& model) {
+  const ModelCost cost = total_cost(layer_costs(model));
+  result.add("avg_weight_bits", cost.avg_weight_bits)
+      .add("avg_act_bits", cost.avg_act_bits)
+      .add("weight_size_bytes", cost.weight_size_bits / 8)
+      .add("gbops", cost.gbops);
+}
+
+}  // namespace qat

@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by the quantizers' ops: dense views for the fused kernels and per-channel statistics.
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace qat {
+
+/// `x` itself when its layout (plain or blocked) has no padding and per-channel blocks are not needed,
+/// else its plain copy: the fused kernels then run over the raw buffer in place of a reorder.
+Tensor dense_for_kernel(const Tensor& x, bool per_channel);
+/// Uninitialized tensor with the layout of `like`.
+Tensor empty_like(const Tensor& like);
+/// Raw f32 pointer of a dense tensor (any layout).
+float* raw_floats(const Tensor& t);
+/// Plain f32 [values.size()] tensor.
+Tensor vector_tensor(const std::vector<double>& values);
+/// Per-channel max of x (axis 0 blocks; one value for channels = 1).
+std::vector<float> channel_max(const Tensor& plain, int64_t channels);
+/// Per-channel min of x.
+std::vector<float> channel_min(const Tensor& plain, int64_t channels);
+/// Per-channel mean of |x|.
+std::vector<float> channel_mean_abs(const Tensor& plain, int64_t channels);
+/// Per-channel max of |x|.
+std::vector<float> channel_max_abs(const Tensor& plain, int64_t channels);
+/// The q-quantile (0..1) of |x| over the whole tensor.
+float abs_quantile(const Tensor& plain, double q);
+
+}  // namespace qat

@@ -1,0 +1,25 @@
+#pragma once
+// Uniform min-max fake quantization: Δ = (max − min)/(2^b − 1) with an integer zero point, from the
+// weight's current range or, for activations, a running average of batch ranges; STE rounding.
+#include "quant/quantizer.h"
+
+namespace qat {
+
+/// Buffers "range_min" and "range_max" (per channel for per-channel weights).
+class MinMaxQuantizer : public Quantizer {
+ public:
+  explicit MinMaxQuantizer(const QuantizerOptions& options);
+  QuantGrid grid() const override;
+  const char* method() const override { return "minmax"; }
+
+ protected:
+  void initialize(const Tensor& x) override;
+  Variable quantize(const Variable& x) override;
+
+ private:
+  void observe(const Tensor& plain, float momentum);
+  Tensor range_min_;
+  Tensor range_max_;
+};
+
+}  // namespace qat

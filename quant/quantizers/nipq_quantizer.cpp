@@ -1,0 +1,195 @@
+#include "quant/quantizers/nipq_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "autograd/ops/activation.h"
+#include "autograd/ops/arithmetic.h"
+#include "autograd/ops/select.h"
+#include "engine/error.h"
+#include "engine/kernels/fake_quant.h"
+#include "engine/random.h"
+#include "quant/quant_tensor.h"
+
+namespace qat {
+namespace {
+
+double sigmoid_of(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+double softplus_of(double v) { return v > 20.0 ? v : std::log1p(std::exp(v)); }
+
+// The scalar chain θ → b → n and a → α, evaluated once per call.
+struct NipqScalars {
+  double sigma = 0;                 // sigmoid(θ)
+  double bits = 0;                  // ⌊b_min + range·σ + u⌉
+  double levels = 0;                // n(b)
+  double levels_slope = 0;          // dn/db
+  std::vector<float> alpha;         // softplus(a) per channel
+  std::vector<double> alpha_slope;  // dα/da = sigmoid(a)
+};
+
+NipqScalars scalars(const Tensor& alpha_raw, float theta, const NipqSettings& s, float jitter) {
+  NipqScalars out;
+  out.sigma = sigmoid_of(theta);
+  out.bits = std::nearbyint(s.bits_min + (s.bits_max - s.bits_min) * out.sigma + jitter);
+  const double top = std::exp2(s.is_signed ? out.bits - 1 : out.bits);
+  out.levels = top - 1.0;
+  out.levels_slope = std::numbers::ln2 * top;
+  for (float a : alpha_raw.to_vector()) {
+    out.alpha.push_back(static_cast<float>(softplus_of(a)));
+    out.alpha_slope.push_back(sigmoid_of(a));
+  }
+  return out;
+}
+
+Variable rounding_path(const Variable& x, const Tensor& in, const Variable& alpha_raw, const Variable& theta,
+                       const NipqScalars& k, const NipqSettings& s) {
+  const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
+  std::vector<double> step(channels);
+  for (int64_t c = 0; c < channels; ++c) step[c] = k.alpha[c] / k.levels;
+  const Tensor step_tensor = vector_tensor(step);
+  const float n = static_cast<float>(k.levels), lo = s.is_signed ? -n : 0.0f;
+  Tensor out = empty_like(in);
+  kernels::fake_quant_forward(raw_floats(in), raw_floats(out), channels, inner,
+                              {.scale = step_tensor.data<float>(), .offset = nullptr, .qmin = lo, .qmax = n});
+  return Variable::record(
+      "nipq", std::move(out), {x, alpha_raw, theta},
+      [in, step_tensor, k, lo, n, channels, inner](const Tensor& g) -> std::vector<Tensor> {
+        const Tensor grad = g.to_layout(in.desc());
+        Tensor dx = empty_like(in);
+        const kernels::GridGradSums sums = kernels::fake_quant_backward(
+            raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner,
+            {.scale = step_tensor.data<float>(), .offset = nullptr, .qmin = lo, .qmax = n});
+        // y = ⌊clip(x/α, lo, 1)·n⌉·α/n: LSQ's step gradient divided by n, then through softplus.
+        std::vector<double> d_alpha_raw(channels);
+        for (int64_t c = 0; c < channels; ++c)
+          d_alpha_raw[c] = (sums.inside[c] + lo * sums.below[c] + n * sums.above[c]) / n * k.alpha_slope[c];
+        return {dx, vector_tensor(d_alpha_raw), Tensor::zeros({1})};
+      });
+}
+
+Variable noise_path(const Variable& x, const Tensor& in, const Variable& alpha_raw, const Variable& theta,
+                    const NipqScalars& k, const NipqSettings& s, const NipqDraws& draws) {
+  const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
+  const Tensor given = draws.noise.defined() ? draws.noise.contiguous() : Tensor();
+  QAT_CHECK(!given.defined() || given.shape() == in.shape(), "nipq: noise ", given.str(),
+            " does not match input ", in.str());
+  const Tensor noise_input = given.defined() ? in.contiguous() : in;
+  Tensor out = empty_like(noise_input), code = empty_like(noise_input);
+  kernels::noise_proxy_forward(raw_floats(noise_input), raw_floats(out), raw_floats(code), channels, inner,
+                               {.alpha = k.alpha.data(),
+                                .levels = static_cast<float>(k.levels),
+                                .is_signed = s.is_signed,
+                                .histogram = s.histogram,
+                                .key = draws.key,
+                                .given_noise = given.defined() ? given.data<float>() : nullptr});
+  const float lo = s.is_signed ? -1.0f : 0.0f, range = s.bits_max - s.bits_min;
+  return Variable::record(
+      "nipq_noise", std::move(out), {x, alpha_raw, theta},
+      [code, k, lo, range, channels, inner](const Tensor& g) -> std::vector<Tensor> {
+        const Tensor grad = g.to_layout(code.desc());
+        Tensor dx = empty_like(code);
+        const kernels::NoiseGradSums sums = kernels::noise_proxy_backward(raw_floats(code), raw_floats(grad),
+                                                                          raw_floats(dx), channels, inner);
+        // Inside, y = x + ε·α/n(b): ∂y/∂α = ε/n, ∂y/∂b = −ε·α·n'(b)/n²; truncated elements are ±α.
+        std::vector<double> d_alpha_raw(channels);
+        double d_bits = 0;
+        for (int64_t c = 0; c < channels; ++c) {
+          d_alpha_raw[c] = (sums.over[c] + lo * sums.under[c] + sums.noise[c] / k.levels) * k.alpha_slope[c];
+          d_bits -= sums.noise[c] * k.alpha[c] * k.levels_slope / (k.levels * k.levels);
+        }
+        // b = ⌊b_min + range·σ(θ) + u⌉ with straight-through rounding.
+        const double d_theta = d_bits * range * k.sigma * (1.0 - k.sigma);
+        return {dx, vector_tensor(d_alpha_raw), vector_tensor({d_theta})};
+      });
+}
+
+}  // namespace
+
+Variable nipq_quantize(const Variable& x, const Variable& alpha_raw, const Variable& theta,
+                       const NipqSettings& settings, const NipqDraws& draws) {
+  QAT_CHECK(x.data().dtype() == DType::f32, "nipq: expected an f32 input, got ", x.str());
+  QAT_CHECK(theta.numel() == 1, "nipq: θ must have one element, got ", theta.str());
+  const int64_t channels = alpha_raw.numel();
+  QAT_CHECK(channels == 1 || (x.ndim() >= 1 && x.dim(0) == channels), "nipq: truncation ", alpha_raw.str(),
+            " does not match input ", x.str());
+  const Tensor in = dense_for_kernel(x.data(), channels > 1);
+  const NipqScalars k =
+      scalars(alpha_raw.data(), theta.data().item(), settings, settings.noise ? draws.jitter : 0);
+  return settings.noise ? noise_path(x, in, alpha_raw, theta, k, settings, draws)
+                        : rounding_path(x, in, alpha_raw, theta, k, settings);
+}
+
+float nipq_theta_for_bits(float bits, float bits_min, float bits_max) {
+  QAT_CHECK(bits >= bits_min && bits <= bits_max, "nipq: bits ", bits, " outside the range ", bits_min, "..",
+            bits_max);
+  const double inside = bits < bits_max ? 1e-5 : -1e-5;
+  const double p = (bits - bits_min + inside) / (bits_max - bits_min);
+  return static_cast<float>(std::log(p / (1.0 - p)));
+}
+
+NipqQuantizer::NipqQuantizer(const QuantizerOptions& options) : Quantizer(options) {
+  alpha_raw_ = register_parameter("alpha_raw", Tensor::full(scalar_shape(), 1.0f));
+  theta_ =
+      register_parameter("theta", Tensor::full({1}, nipq_theta_for_bits(static_cast<float>(options.bits),
+                                                                        options.bits_min, options.bits_max)));
+  theta_.set_requires_grad(options.learn_bits);
+}
+
+void NipqQuantizer::freeze_bits() { theta_.set_requires_grad(false); }
+
+NipqSettings NipqQuantizer::settings(bool noise) const {
+  return {.is_signed = is_signed(),
+          .noise = noise,
+          .histogram = options().histogram_noise,
+          .bits_min = options().bits_min,
+          .bits_max = options().bits_max};
+}
+
+int NipqQuantizer::bits() const {
+  const NipqScalars k = scalars(alpha_raw_.data(), theta_.data().item(), settings(false), 0.0f);
+  return static_cast<int>(k.bits);
+}
+
+Variable NipqQuantizer::bits_variable() const {
+  const float range = options().bits_max - options().bits_min;
+  return round_ste(affine(sigmoid(theta_), range, options().bits_min));
+}
+
+void NipqQuantizer::initialize(const Tensor& x) {
+  const int64_t channels = channels_of(x);
+  std::vector<float> alpha;
+  if (options().calibrated_init) {
+    alpha = options().target == QuantTarget::weight ? channel_max_abs(x, channels)
+                                                    : std::vector<float>{abs_quantile(x, 0.999)};
+    for (float& a : alpha) a = static_cast<float>(std::log(std::expm1(std::max(a, 1e-4f))));
+  } else if (options().target == QuantTarget::weight) {
+    alpha = channel_max(x, channels);  // the reference's raw init: a = max(w), α = softplus(max(w))
+  } else {
+    alpha = {is_signed() ? 3.0f : 6.0f};
+  }
+  alpha_raw_.set_data(vector_tensor(std::vector<double>(alpha.begin(), alpha.end())));
+}
+
+Variable NipqQuantizer::quantize(const Variable& x) {
+  const bool noise = is_training() && phase_ == QuantPhase::noise;
+  NipqDraws draws;
+  if (noise) {
+    draws.key = global_generator().next();
+    if (theta_.requires_grad()) draws.jitter = global_generator().uniform(-0.5f, 0.5f);
+  }
+  return nipq_quantize(x, alpha_raw_, theta_, settings(noise), draws);
+}
+
+QuantGrid NipqQuantizer::grid() const {
+  const NipqScalars k = scalars(alpha_raw_.data(), theta_.data().item(), settings(false), 0.0f);
+  QuantGrid g{.scale = {},
+              .offset = std::vector<float>(k.alpha.size(), 0.0f),
+              .qmin = is_signed() ? -static_cast<int64_t>(k.levels) : 0,
+              .qmax = static_cast<int64_t>(k.levels),
+              .bits = static_cast<int>(k.bits)};
+  for (float a : k.alpha) g.scale.push_back(static_cast<float>(a / k.levels));
+  return g;
+}
+
+}  // namespace qat

@@ -1,0 +1,133 @@
+// NIPQ's noise proxy draws ε from the rounding-error histogram of the tensor itself (METHODS.md).
+// The noise recovered from the output, ε = (y − x)/Δ over untruncated elements, is compared with the
+// actual rounding errors r = ⌊v⌉ − v, v = x·n/α, by a two-sample Kolmogorov–Smirnov test at the 0.1%
+// level (D < 1.95·sqrt((n+m)/(n·m))). Settings: α = 3, b = 4 (signed, n = 7), 200k elements.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/random.h"
+#include "quant/quantizers/nipq_quantizer.h"
+#include "tests/quant/quant_test_util.h"
+
+namespace qat {
+namespace {
+
+constexpr float kAlpha = 3.0f;
+constexpr double kLevels = 7.0, kStep = kAlpha / kLevels;
+constexpr int64_t kCount = 200000;
+
+// D = sup |F_a − F_b| of the two empirical distribution functions.
+double ks_statistic(std::vector<double> a, std::vector<double> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  size_t i = 0, j = 0;
+  double d = 0.0;
+  while (i < a.size() && j < b.size()) {
+    const double v = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] <= v) ++i;
+    while (j < b.size() && b[j] <= v) ++j;
+    d = std::max(d, std::abs(static_cast<double>(i) / a.size() - static_cast<double>(j) / b.size()));
+  }
+  return d;
+}
+
+double ks_critical(size_t n, size_t m) { return 1.95 * std::sqrt(static_cast<double>(n + m) / (n * m)); }
+
+struct Moments {
+  double mean = 0, variance = 0;
+};
+
+Moments moments(const std::vector<double>& v) {
+  Moments m;
+  for (double e : v) m.mean += e;
+  m.mean /= v.size();
+  for (double e : v) m.variance += (e - m.mean) * (e - m.mean);
+  m.variance /= v.size() - 1;
+  return m;
+}
+
+// The sampled noise and the real rounding error of every untruncated element.
+struct Errors {
+  std::vector<double> noise, rounding;
+};
+
+Errors errors_of(const Tensor& x, const Tensor& y) {
+  Errors e;
+  const float* px = x.data<float>();
+  const std::vector<float> py = y.to_vector();
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    if (std::abs(px[i]) >= kAlpha) continue;
+    const double v = px[i] * kLevels / kAlpha;
+    e.noise.push_back((py[i] - px[i]) / kStep);
+    e.rounding.push_back(std::nearbyint(v) - v);
+  }
+  return e;
+}
+
+Tensor noisy(const Tensor& x, bool histogram, uint64_t key) {
+  const Variable a(Tensor::full({1}, test::softplus_inverse(kAlpha))), theta(Tensor::full({1}, nipq_theta_for_bits(4, 2, 14)));
+  const NipqSettings s{.is_signed = true, .noise = true, .histogram = histogram, .bits_min = 2, .bits_max = 14};
+  return nipq_quantize(Variable(x), a, theta, s, {.key = key, .jitter = 0.0f, .noise = Tensor()}).data();
+}
+
+TEST(NipqNoise, GaussianInputNoiseMatchesRoundingErrorHistogram) {
+  const Tensor x = Generator(31).normal_tensor({kCount});
+  const Errors e = errors_of(x, noisy(x, true, 1234));
+  ASSERT_GT(e.noise.size(), 0.99 * kCount);
+  const double d = ks_statistic(e.noise, e.rounding), critical = ks_critical(e.noise.size(), e.rounding.size());
+  EXPECT_LT(d, critical);
+  const Moments m = moments(e.noise);
+  EXPECT_NEAR(m.mean, 0.0, 3e-3);          // 5 standard errors of the mean
+  EXPECT_NEAR(m.variance, 1.0 / 12, 1e-3);  // 6 standard errors of the variance
+  EXPECT_LE(*std::max_element(e.noise.begin(), e.noise.end()), 0.5 + 1e-4);
+  EXPECT_GE(*std::min_element(e.noise.begin(), e.noise.end()), -0.5 - 1e-4);
+  // Sampled, not the element's own rounding error (that would be hard quantization): uncorrelated.
+  double cross = 0.0;
+  for (size_t i = 0; i < e.noise.size(); ++i) cross += e.noise[i] * e.rounding[i];
+  EXPECT_LT(std::abs(cross / e.noise.size()) * 12.0, 0.02);
+}
+
+TEST(NipqNoise, HistogramFollowsNonUniformRoundingError) {
+  // x clustered at grid points k·Δ (std 0.05Δ): the rounding error is concentrated near 0, not uniform.
+  Generator gen(37);
+  Tensor x = Tensor::empty({400, kCount / 400});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = static_cast<float>((gen.below(13) - 6 + 0.05 * gen.normal()) * kStep);
+  for (bool histogram : {true, false}) {
+    // Through the quantizer, so that its histogram_noise option is what selects the sampler.
+    manual_seed(41);
+    NipqQuantizer q({.bits = 4, .is_signed = true, .bits_min = 2, .bits_max = 14, .histogram_noise = histogram});
+    q.forward(Variable(x));
+    test::parameter(q, "alpha_raw").set_data(Tensor::full({1}, test::softplus_inverse(kAlpha)));
+    const Errors e = errors_of(x, q.forward(Variable(x)).data());
+    const double d = ks_statistic(e.noise, e.rounding), critical = ks_critical(e.noise.size(), e.rounding.size());
+    if (histogram) {
+      EXPECT_LT(d, critical) << "histogram noise";
+      EXPECT_NEAR(moments(e.noise).variance, moments(e.rounding).variance, 2e-4);
+    } else {
+      EXPECT_GT(d, critical) << "uniform noise should not match a concentrated rounding error";
+      EXPECT_NEAR(moments(e.noise).variance, 1.0 / 12, 1e-3);
+    }
+  }
+}
+
+TEST(NipqNoise, DrawsDependOnlyOnTheKey) {
+  const Tensor x = Generator(43).normal_tensor({1000});
+  const std::vector<float> a = noisy(x, true, 7).to_vector(), b = noisy(x, true, 7).to_vector(),
+                           c = noisy(x, true, 8).to_vector();
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(NipqNoise, AllTruncatedFallsBackWithoutNoise) {
+  // No element inside (−α, α): the histogram is empty; every output is the truncation ±α.
+  Tensor x = Tensor::empty({64});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = (i % 2 ? 1.0f : -1.0f) * (kAlpha + 0.5f + i);
+  const std::vector<float> y = noisy(x, true, 3).to_vector();
+  for (int64_t i = 0; i < x.numel(); ++i) EXPECT_NEAR(y[i], i % 2 ? kAlpha : -kAlpha, 1e-5) << i;
+}
+
+}  // namespace
+}  // namespace qat

@@ -1,0 +1,41 @@
+#pragma once
+// Small helpers shared by the quantizer tests.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "layers/module.h"
+
+namespace qat::test {
+
+/// The parameter `name` of a module; throws when it has none of that name.
+inline Variable parameter(const Module& module, const std::string& name) {
+  for (const auto& [n, p] : module.named_parameters())
+    if (n == name) return p;
+  throw Error("test: no parameter '" + name + "'");
+}
+
+/// Σ a·b in double over two tensors of equal size.
+inline double dot(const Tensor& a, const Tensor& b) {
+  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
+  double sum = 0.0;
+  for (size_t i = 0; i < va.size(); ++i) sum += static_cast<double>(va[i]) * vb[i];
+  return sum;
+}
+
+/// The message of the qat::Error that `f` throws, or "" when it throws none.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// softplus⁻¹(α): the raw truncation whose softplus is α.
+inline float softplus_inverse(double alpha) { return static_cast<float>(std::log(std::expm1(alpha))); }
+
+}  // namespace qat::test
