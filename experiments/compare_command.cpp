@@ -112,11 +112,14 @@ Finished run_cell(const CommandLine& line, const Cell& cell, const fs::path& dir
 
 std::string csv(const std::vector<Finished>& runs) {
   std::ostringstream out;
-  out << "method,weight_bits,act_bits,seed,test_accuracy,best_test_accuracy,final_train_loss,seconds\n";
+  out << "method,weight_bits,act_bits,seed,test_accuracy,best_test_accuracy,final_train_loss,seconds,"
+         "avg_weight_bits,avg_act_bits,gbops\n";
   for (const Finished& r : runs)
     out << r.cell.method << ',' << r.cell.weight_bits << ',' << r.cell.act_bits << ',' << r.cell.seed << ','
         << r.result.value("test_accuracy", NAN) << ',' << r.result.value("best_test_accuracy", NAN) << ','
-        << r.result.value("final_train_loss", NAN) << ',' << r.result.value("seconds", NAN) << '\n';
+        << r.result.value("final_train_loss", NAN) << ',' << r.result.value("seconds", NAN) << ','
+        << r.result.value("avg_weight_bits", NAN) << ',' << r.result.value("avg_act_bits", NAN) << ','
+        << r.result.value("gbops", NAN) << '\n';
   return out.str();
 }
 
@@ -158,21 +161,31 @@ std::string markdown(const config::Experiment& e, const std::vector<Finished>& r
       << ", train examples " << (e.data().train_limit() ? std::to_string(e.data().train_limit()) : "all")
       << ", starting from `" << (e.init_checkpoint().empty() ? "random init" : e.init_checkpoint()) << "`.\n"
       << "Every method gets the same schedule and budget.\n\n"
-      << "| method | W/A bits | seeds | test accuracy (mean ± std) | min … max | final train loss |\n"
-      << "|---|---|---:|---:|---:|---:|\n";
+      << "| method | W/A bits | seeds | test accuracy (mean ± std) | min … max | final train loss | "
+         "avg bits W/A (learned or set) | GBOPs |\n"
+      << "|---|---|---:|---:|---:|---:|---:|---:|\n";
   out.setf(std::ios::fixed);
   for (const auto& [key, members] : groups(runs)) {
-    std::vector<double> accuracy, loss;
+    std::vector<double> accuracy, loss, weight_bits, act_bits, gbops;
     for (const Finished* r : members) {
       accuracy.push_back(100.0 * r->result.value("test_accuracy", NAN));
       loss.push_back(r->result.value("final_train_loss", NAN));
+      weight_bits.push_back(r->result.value("avg_weight_bits", NAN));
+      act_bits.push_back(r->result.value("avg_act_bits", NAN));
+      gbops.push_back(r->result.value("gbops", NAN));
     }
     const Summary a = summarize(accuracy), l = summarize(loss);
     out.precision(2);
     out << "| " << members.front()->cell.method << " | " << members.front()->cell.bits() << " | "
         << members.size() << " | " << a.mean << " ± " << a.std << " | " << a.min << " … " << a.max << " | ";
     out.precision(4);
-    out << l.mean << " |\n";
+    out << l.mean << " | ";
+    out.precision(2);
+    if (std::isnan(weight_bits.front()))
+      out << "32 / 32 | – |\n";
+    else
+      out << summarize(weight_bits).mean << " / " << summarize(act_bits).mean << " | "
+          << summarize(gbops).mean << " |\n";
   }
   return out.str();
 }

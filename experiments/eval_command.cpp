@@ -4,12 +4,10 @@
 #include <cmath>
 
 #include "engine/error.h"
-#include "experiments/config_loader.h"
+#include "experiments/checkpoint_model.h"
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
-#include "experiments/model_factory.h"
 #include "experiments/quant_setup.h"
-#include "trainers/checkpoint.h"
 #include "trainers/evaluation.h"
 #include "trainers/losses.h"
 
@@ -19,18 +17,11 @@ std::string run_eval(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat eval: expected one CHECKPOINT argument");
   const std::string& path = line.positional[0];
   const auto start = std::chrono::steady_clock::now();
-  const Checkpoint checkpoint = load_checkpoint(path);
-  const auto config = checkpoint.meta.find("config");
-  QAT_CHECK(config != checkpoint.meta.end(), "checkpoint ", path,
-            ": no 'config' attribute (not written by qat train)");
-  config::Experiment e = parse_experiment(config->second, path + " (config attribute)");
-  for (const std::string& assignment : line.overrides) apply_override(e, assignment);
-
-  const auto model = build_model(e.model());
-  const QuantizedModel quantized = quantize_model(*model, e.quant());
-  model->load_state_dict(checkpoint.model);
-  // A run that kept an EMA of its weights was evaluated, and is deployed, with the averages.
-  if (!checkpoint.ema.empty()) model->load_state_dict(checkpoint.ema, true);
+  const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
+  const Checkpoint& checkpoint = loaded.checkpoint;
+  const config::Experiment& e = loaded.experiment;
+  const auto& model = loaded.model;
+  const QuantizedModel& quantized = loaded.quantized;
   const auto data = make_pipeline(e, checkpoint.assets);
   const Evaluation test = evaluate_model(
       *model, data->test(),

@@ -9,6 +9,7 @@
 #include "experiments/command_line.h"
 #include "experiments/compare_command.h"
 #include "experiments/eval_command.h"
+#include "experiments/inspect_command.h"
 #include "experiments/train_command.h"
 
 namespace {
@@ -18,7 +19,8 @@ constexpr const char* kUsage =
     "       qat eval CHECKPOINT [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
-    " [--mode train|infer]\n";
+    " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
+    "       qat inspect CHECKPOINT [--set field.path=value ...]\n";
 
 }  // namespace
 
@@ -39,6 +41,10 @@ int main(int argc, char** argv) {
     }
     if (command == "compare") {
       std::puts(qat::run_compare(qat::CommandLine::parse(argc, argv, 2)).c_str());
+      return 0;
+    }
+    if (command == "inspect") {
+      std::puts(qat::run_inspect(qat::CommandLine::parse(argc, argv, 2)).c_str());
       return 0;
     }
     if (command == "bench") {

@@ -37,6 +37,8 @@ QuantPolicy quant_policy(const config::QuantConfig& c) {
   QAT_CHECK(c.weight_bits() >= 2 && c.weight_bits() <= 8, "quant.weight_bits: ", c.weight_bits(),
             " outside 2..8");
   QAT_CHECK(c.act_bits() >= 2 && c.act_bits() <= 8, "quant.act_bits: ", c.act_bits(), " outside 2..8");
+  QAT_CHECK(c.learn_bits() || (c.target_avg_bits() <= 0 && c.target_gbops() <= 0),
+            "quant.target_avg_bits / target_gbops: need quant.learn_bits: true");
   QuantPolicy policy{.method = c.method(),
                      .weight_bits = c.weight_bits(),
                      .act_bits = c.act_bits(),
@@ -76,7 +78,6 @@ void add_quant_hooks(TrainerOptions& options, const QuantizedModel& model, const
   const CostTarget target{
       .avg_bits = c.target_avg_bits(), .gbops = c.target_gbops(), .weight = c.cost_weight()};
   if (target.avg_bits > 0 || target.gbops > 0) {
-    QAT_CHECK(c.learn_bits(), "quant.target_avg_bits / target_gbops: need quant.learn_bits: true");
     options.extra_loss = [model, target] { return cost_loss(model, target); };
   }
 }

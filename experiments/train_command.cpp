@@ -66,6 +66,7 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
 std::string run_train(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat train: expected one CONFIG argument");
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
+  if (e.quant().method() != "none") quant_policy(e.quant());  // config errors before any data is read
   manual_seed(e.seed());
   const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
   const auto data = make_pipeline(e, init.assets);

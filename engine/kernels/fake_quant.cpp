@@ -181,12 +181,19 @@ GridGradSums fake_quant_backward(const float* x, const float* g, float* dx, int6
 
 std::vector<int64_t> rounding_error_histogram(const float* x, int64_t channels, int64_t inner,
                                               const NoiseProxy& proxy, int bins) {
-  // The histogram's shape is estimated from at most kHistogramSamples evenly strided elements: exact
-  // for weight tensors, and 256 samples per bin on average for large activations.
-  const int64_t total = channels * inner, stride = std::max<int64_t>(1, total / kHistogramSamples);
+  // The histogram's shape is estimated from at most kHistogramSamples elements: exact for weight tensors,
+  // and 256 samples per bin on average for large activations. The sampled positions are hashed, not
+  // strided: a power-of-two stride aliases with the layout (e.g. stride 16 of [N, C, 16, 16] visits only
+  // column 0, of nChw16c only the first channel of each block).
+  const int64_t total = channels * inner, samples = std::min(total, kHistogramSamples);
+  const auto k1 = static_cast<uint32_t>(proxy.key) ^ 0x68e31da4U,
+             k2 = static_cast<uint32_t>(proxy.key >> 32) ^ 0xb5297a4dU;
   const float lo = lower_bound_factor(proxy.is_signed);
   std::vector<int64_t> counts(bins, 0);
-  for (int64_t at = 0; at < total; at += stride) {
+  for (int64_t s = 0; s < samples; ++s) {
+    const auto i = static_cast<uint32_t>(s);
+    const uint64_t h = (static_cast<uint64_t>(hash32(i ^ k1)) << 32) | hash32(hash32(i ^ k2) ^ 0x1b873593U);
+    const int64_t at = samples == total ? s : static_cast<int64_t>(h % static_cast<uint64_t>(total));
     const int64_t c = at / inner;
     const float alpha = proxy.alpha[c], v = x[at];
     if (v >= alpha || v <= lo * alpha) continue;

@@ -26,8 +26,9 @@ std::string read(const fs::path& path) {
 CommandLine compare_line(const fs::path& dir) {
   CommandLine line;
   line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
-  line.overrides = {"data.train_limit=256", "data.test_limit=128",  "model.width=4",    "train.batch_size=64",
-                    "train.epochs=1",       "compare.methods=none", "compare.seeds=1,2"};
+  line.overrides = {"data.train_limit=256", "data.test_limit=128", "model.width=4",
+                    "train.batch_size=64",  "train.epochs=1",      "compare.methods=none,lsq,nipq",
+                    "compare.bits=4/4",     "compare.seeds=1,2"};
   line.options["out"] = dir.string();
   return line;
 }
@@ -37,12 +38,16 @@ TEST(CompareCommand, RunsEveryCellOnceAndSummarizes) {
   const fs::path dir = fs::temp_directory_path() / ("qat_compare_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string json = run_compare(compare_line(dir));
-  EXPECT_NE(json.find("\"runs\": 2"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"runs\": 6"), std::string::npos) << json;
   const std::string csv = read(dir / "compare.csv");
   EXPECT_NE(csv.find("none,32,32,1,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("none,32,32,2,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("lsq,4,4,2,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("nipq,4,4,1,"), std::string::npos) << csv;
   const std::string table = read(dir / "compare.md");
   EXPECT_NE(table.find("| none | 32/32 | 2 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| nipq | 4/4 | 2 |"), std::string::npos) << table;
+  EXPECT_TRUE(fs::exists(dir / "runs" / "lsq_w4a4_s1" / "model.h5"));
 
   const auto written = fs::last_write_time(dir / "runs" / "none_w32a32_s1" / "result.json");
   run_compare(compare_line(dir));

@@ -10,8 +10,9 @@
 namespace qat {
 namespace {
 
-#define EXPECT_MESSAGE_HAS(message, part) \
-  EXPECT_NE((message).find(part), std::string::npos) << "message: '" << (message) << "' lacks '" << (part) << "'"
+#define EXPECT_MESSAGE_HAS(message, part)            \
+  EXPECT_NE((message).find(part), std::string::npos) \
+      << "message: '" << (message) << "' lacks '" << (part) << "'"
 
 QuantizerOptions per_channel_weights(int64_t channels) {
   return {.per_channel = true, .channels = channels, .is_signed = std::nullopt};
@@ -61,14 +62,18 @@ TEST(QuantizerErrors, PerChannelCountMismatchNamesQuantizerAndShapes) {
 TEST(QuantizerErrors, BadOptionsAndArguments) {
   const Variable x(Tensor::zeros({3, 5})), one(Tensor::zeros({1}));
   EXPECT_MESSAGE_HAS(test::error_of([] { make_quantizer("dorefa", per_channel_weights(4)); }), "dorefa");
-  EXPECT_MESSAGE_HAS(test::error_of([] { PactQuantizer({.target = QuantTarget::weight, .is_signed = std::nullopt}); }),
-                     "pact");
+  EXPECT_MESSAGE_HAS(
+      test::error_of([] { PactQuantizer({.target = QuantTarget::weight, .is_signed = std::nullopt}); }),
+      "pact");
   EXPECT_MESSAGE_HAS(test::error_of([] {
-                       make_quantizer("nipq", {.target = QuantTarget::activation, .per_channel = true, .channels = 2,
+                       make_quantizer("nipq", {.target = QuantTarget::activation,
+                                               .per_channel = true,
+                                               .channels = 2,
                                                .is_signed = std::nullopt});
                      }),
                      "per-channel");
-  EXPECT_MESSAGE_HAS(test::error_of([] { make_quantizer("lsq", {.bits = 17, .is_signed = std::nullopt}); }), "17");
+  EXPECT_MESSAGE_HAS(test::error_of([] { make_quantizer("lsq", {.bits = 17, .is_signed = std::nullopt}); }),
+                     "17");
   const std::string unknown = test::error_of([] { make_quantizer("lsqq", {}); });
   EXPECT_MESSAGE_HAS(unknown, "'lsqq'");
   for (const std::string& method : quantization_methods()) EXPECT_MESSAGE_HAS(unknown, method);

@@ -72,10 +72,13 @@ void check_lsq_step(const QuantizerOptions& options, const Shape& shape, bool cl
           return test::dot(q.forward(xv).data(), g);
         },
         steps[c], 1e-2f);
-    const double expected = scale * (fd - inside[c]), tol = 1e-3 * scale * (std::abs(fd) + std::abs(inside[c])) + 1e-6;
+    const double expected = scale * (fd - inside[c]),
+                 tol = 1e-3 * scale * (std::abs(fd) + std::abs(inside[c])) + 1e-6;
     EXPECT_NEAR(tape[c], expected, tol) << "channel " << c << (clipped_only ? " (all clipped)" : " (mixed)");
     // The STE correction must matter, or the mixed case would not tell STE from the real slope.
-    if (!clipped_only) EXPECT_GT(scale * std::abs(inside[c]), 20 * tol) << "channel " << c;
+    if (!clipped_only) {
+      EXPECT_GT(scale * std::abs(inside[c]), 20 * tol) << "channel " << c;
+    }
   }
 }
 
@@ -120,8 +123,11 @@ void check_pact_alpha(bool is_signed, bool clipped_only) {
       },
       alpha, 5e-3f);
   const double tol = 1e-3 * (std::abs(fd) + std::abs(inside)) + 1e-5;
-  EXPECT_NEAR(a.grad().item(), fd - inside, tol) << (is_signed ? "signed" : "unsigned") << (clipped_only ? ", all clipped" : ", mixed");
-  if (!clipped_only) EXPECT_GT(std::abs(inside), 20 * tol);
+  EXPECT_NEAR(a.grad().item(), fd - inside, tol)
+      << (is_signed ? "signed" : "unsigned") << (clipped_only ? ", all clipped" : ", mixed");
+  if (!clipped_only) {
+    EXPECT_GT(std::abs(inside), 20 * tol);
+  }
 }
 
 TEST(QuantizerGradcheck, PactAlphaIsTheClipGradient) {
@@ -129,7 +135,8 @@ TEST(QuantizerGradcheck, PactAlphaIsTheClipGradient) {
     for (bool clipped_only : {false, true}) check_pact_alpha(is_signed, clipped_only);
 }
 
-// x for the noise proxy: every fourth element truncated (0.1..1 beyond ±α), the others inside with a 0.1 margin.
+// x for the noise proxy: every fourth element truncated (0.1..1 beyond ±α), the others inside with a 0.1
+// margin.
 Tensor noise_input(const Shape& shape, const std::vector<float>& alpha, bool is_signed, bool all_inside,
                    uint64_t seed) {
   Generator gen(seed);
@@ -138,8 +145,9 @@ Tensor noise_input(const Shape& shape, const std::vector<float>& alpha, bool is_
   for (int64_t i = 0; i < x.numel(); ++i) {
     const float a = alpha[i / inner], lo = is_signed ? -a : 0.0f;
     const bool truncated = !all_inside && i % 4 == 0;
-    x.data<float>()[i] = truncated ? (gen.uniform() < 0.5f ? a + gen.uniform(0.1f, 1.0f) : lo - gen.uniform(0.1f, 1.0f))
-                                   : gen.uniform(lo + 0.1f, a - 0.1f);
+    x.data<float>()[i] =
+        truncated ? (gen.uniform() < 0.5f ? a + gen.uniform(0.1f, 1.0f) : lo - gen.uniform(0.1f, 1.0f))
+                  : gen.uniform(lo + 0.1f, a - 0.1f);
   }
   return x;
 }
@@ -170,7 +178,8 @@ TEST(QuantizerGradcheck, NipqNoiseProxyToInputAndTruncation) {
     };
     // θ (input 2) reaches the output only through the rounded bit-width: checked below.
     const Tensor a = Tensor::from_vector({static_cast<int64_t>(a_raw.size())}, a_raw);
-    EXPECT_EQ(gradcheck(f, {x, a, theta}, {.eps = 1e-2, .skip = {2}}), "") << (nc.is_signed ? "signed" : "unsigned");
+    EXPECT_EQ(gradcheck(f, {x, a, theta}, {.eps = 1e-2, .skip = {2}}), "")
+        << (nc.is_signed ? "signed" : "unsigned");
   }
 }
 
@@ -182,7 +191,8 @@ TEST(QuantizerGradcheck, NipqNoiseProxyBitWidthThroughStep) {
     const Shape shape{4, 25};
     const Tensor eps = gen.uniform_tensor(shape, -0.5f, 0.5f), g = gen.normal_tensor(shape);
     const Variable x(noise_input(shape, {alpha}, is_signed, true, 29), true);
-    const Variable a(Tensor::full({1}, test::softplus_inverse(alpha)), true), theta(Tensor::full({1}, theta0), true);
+    const Variable a(Tensor::full({1}, test::softplus_inverse(alpha)), true),
+        theta(Tensor::full({1}, theta0), true);
     const NipqDraws draws{.key = 0, .jitter = u, .noise = eps};
     nipq_quantize(x, a, theta, noise_settings(is_signed), draws).backward(g);
     // ∂L/∂α by finite differences of the raw truncation, divided by dα/da = sigmoid(a).
@@ -200,7 +210,8 @@ TEST(QuantizerGradcheck, NipqNoiseProxyBitWidthThroughStep) {
     const double sigma = 1.0 / (1.0 + std::exp(-static_cast<double>(theta0)));
     const double expected = d_bits * 12.0 * sigma * (1.0 - sigma);
     EXPECT_NEAR(a.grad().item(), fd_a, 1e-3 * std::abs(fd_a) + 1e-5);
-    EXPECT_NEAR(theta.grad().item(), expected, 1e-3 * std::abs(expected) + 1e-6) << (is_signed ? "signed" : "unsigned");
+    EXPECT_NEAR(theta.grad().item(), expected, 1e-3 * std::abs(expected) + 1e-6)
+        << (is_signed ? "signed" : "unsigned");
     EXPECT_NE(expected, 0.0);
   }
 }

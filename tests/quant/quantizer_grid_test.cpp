@@ -48,7 +48,8 @@ size_t expect_on_grid(const Tensor& y, const QuantGrid& grid, int64_t channels, 
     const bool ok = std::abs(code - rounded) <= 1e-3 && rounded >= grid.qmin && rounded <= grid.qmax;
     if (!ok && bad++ == 0)
       ADD_FAILURE() << what << ": element " << i << " = " << values[i] << " is code " << code << ", grid "
-                    << grid.qmin << ".." << grid.qmax << " scale " << grid.scale[c] << " offset " << grid.offset[c];
+                    << grid.qmin << ".." << grid.qmax << " scale " << grid.scale[c] << " offset "
+                    << grid.offset[c];
     codes.insert(static_cast<int64_t>(rounded));
   }
   EXPECT_EQ(bad, 0) << what;
@@ -65,8 +66,11 @@ TEST(QuantizerGrid, EvaluationOutputIsOnTheIntegerGrid) {
     for (int bits : {2, 3, 4, 8})
       for (const GridCase& gc : cases) {
         const std::string what = method + " " + gc.label + " " + std::to_string(bits) + " bits";
-        const QuantizerOptions options{
-            .target = gc.target, .bits = bits, .per_channel = gc.per_channel, .channels = kChannels, .is_signed = std::nullopt};
+        const QuantizerOptions options{.target = gc.target,
+                                       .bits = bits,
+                                       .per_channel = gc.per_channel,
+                                       .channels = kChannels,
+                                       .is_signed = std::nullopt};
         if (gc.per_channel && (method == "dorefa" || method == "pact")) {  // DoReFa weights are per-tensor
           EXPECT_THROW(make_quantizer(method, options), Error) << what;
           continue;
@@ -76,9 +80,9 @@ TEST(QuantizerGrid, EvaluationOutputIsOnTheIntegerGrid) {
         q->forward(Variable(batch(gc, gen, 1.0f)));
         for (auto& [name, p] : q->named_parameters())  // leave the initial values (the bit-width stays)
           if (name != "theta") {
-            Tensor moved = p.data().clone();
-            for (int64_t i = 0; i < moved.numel(); ++i) moved.data<float>()[i] *= gen.uniform(0.7f, 1.3f);
-            p.set_data(moved);
+            std::vector<float> moved = p.data().to_vector();
+            for (float& v : moved) v *= gen.uniform(0.7f, 1.3f);
+            p.set_data(Tensor::from_vector(p.shape(), moved));
           }
         q->eval();
         const Tensor y = q->forward(Variable(batch(gc, gen, 1.5f))).data();

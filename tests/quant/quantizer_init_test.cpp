@@ -39,7 +39,8 @@ TEST(QuantizerInit, NipqThetaGivesExactBits) {
       const float theta = test::parameter(q, "theta").data().item();
       EXPECT_EQ(theta, nipq_theta_for_bits(static_cast<float>(bits), 2, bits_max));
       // The continuous width is within 1e-4 of the integer (1e-5 inside the range), so rounding is safe.
-      EXPECT_NEAR(2.0 + (bits_max - 2.0) / (1.0 + std::exp(-theta)), bits, 1e-4) << bits << " of 2.." << bits_max;
+      EXPECT_NEAR(2.0 + (bits_max - 2.0) / (1.0 + std::exp(-theta)), bits, 1e-4)
+          << bits << " of 2.." << bits_max;
       EXPECT_EQ(q.bits(), bits) << bits << " of 2.." << bits_max;
       EXPECT_EQ(q.bits_variable().data().item(), static_cast<float>(bits)) << bits << " of 2.." << bits_max;
       q.forward(Variable(Generator(bits).normal_tensor({4, 8})));
@@ -56,7 +57,8 @@ TEST(QuantizerInit, GridConventionsAreExplicit) {
   lsq->forward(Variable(Generator(1).normal_tensor({16})));
   EXPECT_EQ(lsq->grid().qmin, -8);  // LSQ: full two's complement
   EXPECT_EQ(lsq->grid().qmax, 7);
-  const auto act = make_quantizer("nipq", {.target = QuantTarget::activation, .bits = 4, .is_signed = std::nullopt});
+  const auto act =
+      make_quantizer("nipq", {.target = QuantTarget::activation, .bits = 4, .is_signed = std::nullopt});
   act->forward(Variable(relu_of(Generator(2).normal_tensor({16}))));
   EXPECT_EQ(act->grid().qmin, 0);  // unsigned 0…2^b − 1
   EXPECT_EQ(act->grid().qmax, 15);
@@ -64,7 +66,8 @@ TEST(QuantizerInit, GridConventionsAreExplicit) {
 
 TEST(QuantizerInit, NipqFaithfulTruncationUsesRawValues) {
   const Tensor w = Generator(3).normal_tensor({5, 12}, 0.0f, 0.3f);
-  const std::vector<double> row_max = per_row(w, -INFINITY, [](double a, float v) { return std::max(a, double(v)); });
+  const std::vector<double> row_max =
+      per_row(w, -INFINITY, [](double a, float v) { return std::max(a, double(v)); });
   NipqQuantizer per_channel({.per_channel = true, .channels = 5, .is_signed = std::nullopt});
   per_channel.forward(Variable(w));
   const std::vector<float> raw = test::parameter(per_channel, "alpha_raw").data().to_vector();
@@ -86,7 +89,8 @@ TEST(QuantizerInit, NipqFaithfulTruncationUsesRawValues) {
 
 TEST(QuantizerInit, NipqCalibratedTruncationMatchesData) {
   const Tensor w = Generator(5).normal_tensor({4, 20}, 0.0f, 0.3f);
-  const std::vector<double> max_abs = per_row(w, 0.0, [](double a, float v) { return std::max(a, std::abs(double(v))); });
+  const std::vector<double> max_abs =
+      per_row(w, 0.0, [](double a, float v) { return std::max(a, std::abs(double(v))); });
   NipqQuantizer q({.per_channel = true, .channels = 4, .is_signed = std::nullopt, .calibrated_init = true});
   q.forward(Variable(w));
   const std::vector<float> raw = test::parameter(q, "alpha_raw").data().to_vector();
@@ -104,7 +108,8 @@ TEST(QuantizerInit, NipqCalibratedTruncationMatchesData) {
 TEST(QuantizerInit, LsqStepIsTwiceMeanAbsOverSqrtQp) {
   for (int bits : {2, 3, 4, 8}) {
     const Tensor w = Generator(7 + bits).normal_tensor({3, 30}, 0.1f, 0.3f);
-    const std::vector<double> mean_abs = per_row(w, 0.0, [](double a, float v) { return a + std::abs(v) / 30.0; });
+    const std::vector<double> mean_abs =
+        per_row(w, 0.0, [](double a, float v) { return a + std::abs(v) / 30.0; });
     LsqQuantizer q({.bits = bits, .per_channel = true, .channels = 3, .is_signed = std::nullopt}, false);
     q.forward(Variable(w));
     const std::vector<float> step = test::parameter(q, "step").data().to_vector();
@@ -129,7 +134,8 @@ TEST(QuantizerInit, FirstBatchDecidesActivationSignedness) {
     for (bool negative : {false, true}) {
       Tensor first = Generator(9).normal_tensor({4, 16});
       if (!negative) first = relu_of(first);
-      const auto q = make_quantizer(method, {.target = QuantTarget::activation, .bits = 4, .is_signed = std::nullopt});
+      const auto q =
+          make_quantizer(method, {.target = QuantTarget::activation, .bits = 4, .is_signed = std::nullopt});
       EXPECT_FALSE(q->initialized()) << method;
       q->forward(Variable(first));
       EXPECT_TRUE(q->initialized()) << method;
@@ -173,7 +179,8 @@ TEST(QuantizerInit, LearnAndFreezeBits) {
 TEST(QuantizerInit, SteTrainingPhaseEqualsEvaluation) {
   const Variable w(Generator(14).normal_tensor({6, 10}, 0.0f, 0.3f), true);
   for (bool learn_bits : {false, true}) {
-    NipqQuantizer q({.bits = 3, .per_channel = true, .channels = 6, .is_signed = std::nullopt, .learn_bits = learn_bits});
+    NipqQuantizer q(
+        {.bits = 3, .per_channel = true, .channels = 6, .is_signed = std::nullopt, .learn_bits = learn_bits});
     manual_seed(15);
     const std::vector<float> noisy = q.forward(w).data().to_vector();  // training, noise phase
     q.eval();
@@ -182,7 +189,8 @@ TEST(QuantizerInit, SteTrainingPhaseEqualsEvaluation) {
     q.train();
     q.set_phase(QuantPhase::ste);
     for (int repeat = 0; repeat < 3; ++repeat)  // no noise and no bit jitter, whatever the generator draws
-      EXPECT_EQ(q.forward(w).data().to_vector(), hard) << "learn_bits " << learn_bits << ", repeat " << repeat;
+      EXPECT_EQ(q.forward(w).data().to_vector(), hard)
+          << "learn_bits " << learn_bits << ", repeat " << repeat;
     EXPECT_EQ(q.bits(), 3);
   }
 }

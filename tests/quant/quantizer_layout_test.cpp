@@ -19,8 +19,8 @@ Tensor blocked(const Tensor& plain) {
 }
 
 // Output, input gradient and parameter gradients, all in plain order.
-std::vector<std::vector<float>> run(const std::string& method, const QuantizerOptions& options, const Tensor& x,
-                                    const Tensor& g, bool training) {
+std::vector<std::vector<float>> run(const std::string& method, const QuantizerOptions& options,
+                                    const Tensor& x, const Tensor& g, bool training) {
   manual_seed(3);
   const auto q = make_quantizer(method, options);
   q->set_phase(QuantPhase::ste);
@@ -50,8 +50,9 @@ TEST(QuantizerLayout, BlockedInputGivesPlainResults) {
           for (size_t i = 0; i < plain.size(); ++i)
             for (size_t j = 0; j < plain[i].size(); ++j)
               ASSERT_NEAR(plain[i][j], other[i][j], 1e-5 * (1 + std::abs(plain[i][j])))
-                  << method << (target == QuantTarget::weight ? " weight" : " activation") << (training ? " train" : " eval")
-                  << ", " << channels << " channels, result " << i << " element " << j;
+                  << method << (target == QuantTarget::weight ? " weight" : " activation")
+                  << (training ? " train" : " eval") << ", " << channels << " channels, result " << i
+                  << " element " << j;
         }
   }
 }
@@ -71,7 +72,8 @@ TEST(QuantizerLayout, NipqNoiseWithGivenDrawsIgnoresLayout) {
     results.push_back({a.grad().item(), theta.grad().item()});
   }
   for (size_t i = 0; i < 3; ++i)
-    for (size_t j = 0; j < results[i].size(); ++j) EXPECT_NEAR(results[i][j], results[i + 3][j], 1e-5) << i << " " << j;
+    for (size_t j = 0; j < results[i].size(); ++j)
+      EXPECT_NEAR(results[i][j], results[i + 3][j], 1e-5) << i << " " << j;
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // on (q(w) − t)². With straight-through rounding the gradient sign flips whenever w crosses the rounding
 // threshold 0.5, so w keeps oscillating around 0.5; with the noise proxy the expected gradient is
 // 2(w − t), so w settles near t. The noise is uniform here: the rounding-error histogram of a one-element
-// tensor has a single bin, so histogram noise would reproduce that element's own rounding (see the last test).
+// tensor has a single bin, so histogram noise would reproduce that element's own rounding (see the last
+// test).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,12 +26,14 @@ struct Tail {
   double mean = 0, stddev = 0;
 };
 
-// Runs SGD on w through `q` (initialized on w = 0.1, then its scalar set by `configure`) and summarizes the tail.
+// Runs SGD on w through `q` (initialized on w = 0.1, then its scalar set by `configure`) and summarizes the
+// tail.
 Tail fit(Quantizer& q, const std::function<void(Quantizer&)>& configure) {
   manual_seed(2023);
   Variable w(Tensor::full({1}, 0.1f), true);
   q.forward(w);
   configure(q);
+  for (Variable& p : q.parameters()) p.set_requires_grad(false);  // only w is trained
   std::vector<float> trace;
   for (int step = 0; step < kSteps; ++step) {
     w.zero_grad();
@@ -49,7 +52,9 @@ Tail fit(Quantizer& q, const std::function<void(Quantizer&)>& configure) {
   return t;
 }
 
-void set_alpha_one(Quantizer& q) { test::parameter(q, "alpha_raw").set_data(Tensor::full({1}, test::softplus_inverse(1.0))); }
+void set_alpha_one(Quantizer& q) {
+  test::parameter(q, "alpha_raw").set_data(Tensor::full({1}, test::softplus_inverse(1.0)));
+}
 
 NipqQuantizer two_bit_nipq(bool histogram) {
   return NipqQuantizer({.bits = 2, .is_signed = true, .histogram_noise = histogram});

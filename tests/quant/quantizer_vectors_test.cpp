@@ -106,7 +106,8 @@ CaseRun run_case(const json& c) {
 }
 
 void expect_close(const std::vector<float>& got, const json& expected, const std::string& what) {
-  const std::vector<double> ref = expected.is_null() ? std::vector<double>(got.size(), 0.0) : doubles(expected);
+  const std::vector<double> ref =
+      expected.is_null() ? std::vector<double>(got.size(), 0.0) : doubles(expected);
   ASSERT_EQ(got.size(), ref.size()) << what;
   double scale = 0.0;
   for (double r : ref) scale = std::max(scale, std::abs(r));
@@ -150,8 +151,8 @@ TEST(QuantizerVectorsFile, HasEveryMethodAndBitWidth) {
   for (int bits : {2, 3, 4, 8}) {
     const std::string b = std::to_string(bits);
     for (const std::string& name : {"lsq_weight_per_channel_w" + b, "lsq_act_unsigned_a" + b, "pact_a" + b,
-                                    "dorefa_w" + b, "nipq_weight_b" + b + "_noise", "nipq_act_signed_b" + b + "_eval",
-                                    "nipq_act_unsigned_b" + b + "_noise"})
+                                    "dorefa_w" + b, "nipq_weight_b" + b + "_noise",
+                                    "nipq_act_signed_b" + b + "_eval", "nipq_act_unsigned_b" + b + "_noise"})
       EXPECT_TRUE(names.count(name)) << name;
   }
 }

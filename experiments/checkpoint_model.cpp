@@ -1,0 +1,26 @@
+#include "experiments/checkpoint_model.h"
+
+#include "engine/error.h"
+#include "experiments/config_loader.h"
+#include "experiments/model_factory.h"
+#include "experiments/quant_setup.h"
+
+namespace qat {
+
+CheckpointModel load_checkpoint_model(const std::string& path, const std::vector<std::string>& overrides) {
+  CheckpointModel out;
+  out.checkpoint = load_checkpoint(path);
+  const auto config = out.checkpoint.meta.find("config");
+  QAT_CHECK(config != out.checkpoint.meta.end(), "checkpoint ", path,
+            ": no 'config' attribute (not written by qat train)");
+  out.experiment = parse_experiment(config->second, path + " (config attribute)");
+  for (const std::string& assignment : overrides) apply_override(out.experiment, assignment);
+  out.model = build_model(out.experiment.model());
+  out.quantized = quantize_model(*out.model, out.experiment.quant());
+  out.model->load_state_dict(out.checkpoint.model);
+  // A run that kept an EMA of its weights was evaluated, and is deployed, with the averages.
+  if (!out.checkpoint.ema.empty()) out.model->load_state_dict(out.checkpoint.ema, true);
+  return out;
+}
+
+}  // namespace qat

@@ -1,0 +1,60 @@
+#include "experiments/inspect_command.h"
+
+#include <cstdio>
+
+#include "autograd/grad_mode.h"
+#include "engine/error.h"
+#include "experiments/checkpoint_model.h"
+#include "experiments/data_pipeline.h"
+#include "experiments/json_line.h"
+#include "quant/cost_model.h"
+
+namespace qat {
+namespace {
+
+void print_table(const std::vector<LayerCost>& layers) {
+  std::fprintf(stderr, "%-40s %6s %6s %10s %14s %12s\n", "layer", "W bits", "A bits", "weights",
+               "MACs/sample", "MBOPs");
+  for (const LayerCost& l : layers)
+    std::fprintf(stderr, "%-40s %6d %6d %10lld %14.0f %12.3f\n", l.path.c_str(), l.weight_bits, l.act_bits,
+                 static_cast<long long>(l.weight_elements), l.macs, l.bops() / 1e6);
+}
+
+}  // namespace
+
+std::string run_inspect(const CommandLine& line) {
+  QAT_CHECK(line.positional.size() == 1, "qat inspect: expected one CHECKPOINT argument");
+  const std::string& path = line.positional[0];
+  const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
+  QAT_CHECK(!loaded.quantized.layers.empty(), "qat inspect: ", path,
+            " holds a full-precision model (quant.method is none)");
+  // One test batch through the model records each layer's MACs per sample (sequence lengths included).
+  const auto data = make_pipeline(loaded.experiment, loaded.checkpoint.assets);
+  BatchStream& test = data->test();
+  test.start_epoch(0);
+  Batch batch;
+  QAT_CHECK(test.next(batch), "qat inspect: the test split of ", path, "'s config is empty");
+  {
+    NoGrad no_grad;
+    loaded.model->eval();
+    loaded.model->forward(Variable(batch.inputs));
+  }
+  const std::vector<LayerCost> layers = layer_costs(loaded.quantized);
+  print_table(layers);
+  const ModelCost total = total_cost(layers);
+  std::string bits;
+  for (const LayerCost& l : layers) bits += (bits.empty() ? "" : ", ") + std::to_string(l.weight_bits);
+  JsonLine result;
+  result.add("command", "inspect")
+      .add("checkpoint", path)
+      .add("method", loaded.experiment.quant().method())
+      .add("layers", static_cast<int64_t>(layers.size()))
+      .add("avg_weight_bits", total.avg_weight_bits)
+      .add("avg_act_bits", total.avg_act_bits)
+      .add("weight_size_bytes", total.weight_size_bits / 8)
+      .add("gbops", total.gbops)
+      .add_raw("weight_bits", "[" + bits + "]");
+  return result.str();
+}
+
+}  // namespace qat
