@@ -54,13 +54,31 @@ std::vector<float> channel_mean_abs(const Tensor& plain, int64_t channels) {
   return sums;
 }
 
-float abs_quantile(const Tensor& plain, double q) {
-  QAT_CHECK(plain.numel() > 0, "abs_quantile: empty tensor");
-  std::vector<float> values = plain.to_vector();
-  for (float& v : values) v = std::abs(v);
-  const auto k = static_cast<size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-  return values[k];
+std::vector<float> mse_truncation(const Tensor& plain, int64_t channels, float levels, bool is_signed) {
+  constexpr int kCandidates = 100;
+  constexpr int64_t kMaxSamples = 65536;
+  const int64_t inner = plain.numel() / channels, stride = std::max<int64_t>(1, inner / kMaxSamples);
+  const float lo = is_signed ? -1.0f : 0.0f;
+  const std::vector<float> top = channel_max_abs(plain, channels);
+  std::vector<float> best(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* x = plain.data<float>() + c * inner;
+    double best_error = INFINITY;
+    best[c] = std::max(top[c], 1e-8f);
+    for (int k = 1; k <= kCandidates; ++k) {
+      const float alpha = std::max(top[c], 1e-8f) * static_cast<float>(k) / kCandidates;
+      double error = 0;
+      for (int64_t i = 0; i < inner; i += stride) {
+        const float q = std::nearbyint(std::clamp(x[i] / alpha, lo, 1.0f) * levels) * alpha / levels;
+        error += static_cast<double>(q - x[i]) * (q - x[i]);
+      }
+      if (error < best_error) {
+        best_error = error;
+        best[c] = alpha;
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace qat

@@ -23,7 +23,8 @@ std::vector<float> channel_min(const Tensor& plain, int64_t channels);
 std::vector<float> channel_mean_abs(const Tensor& plain, int64_t channels);
 /// Per-channel max of |x|.
 std::vector<float> channel_max_abs(const Tensor& plain, int64_t channels);
-/// The q-quantile (0..1) of |x| over the whole tensor.
-float abs_quantile(const Tensor& plain, double q);
+/// Per channel, the truncation α (of 100 candidates up to max |x|) whose grid ⌊clip(x/α, lo, 1)·n⌉·α/n
+/// has the least squared error over x (at most 65536 evenly spread elements per channel).
+std::vector<float> mse_truncation(const Tensor& plain, int64_t channels, float levels, bool is_signed);
 
 }  // namespace qat

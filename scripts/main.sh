@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, trains the demo network on Fashion-MNIST and prints
-# the JSON result (test_accuracy and the run's other figures). Output goes to out/demo/.
+# The main job: installs what is missing, builds, then on Fashion-MNIST fine-tunes the committed
+# full-precision ResNet-20 with NIPQ and with LSQ at W4A4 and W2A2 (a few minutes), prints the comparison
+# table and the bits / size / BOPs of the NIPQ W2A2 model, and ends with the comparison's JSON line.
+# Everything goes to out/quickstart/ (finished runs are kept: a second invocation only re-reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-build/experiments/qat train experiments/configs/fmnist_convnet_demo.pbtxt --out out/demo "$@"
+qat=build/experiments/qat
+result=$($qat compare experiments/configs/fmnist_resnet20_quickstart.pbtxt --out out/quickstart "$@")
+cat out/quickstart/compare.md
+$qat inspect out/quickstart/runs/nipq_w2a2_s1/model.h5 --set data.test_limit=128 >/dev/null
+echo "$result"

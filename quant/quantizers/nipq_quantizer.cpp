@@ -160,8 +160,10 @@ void NipqQuantizer::initialize(const Tensor& x) {
   const int64_t channels = channels_of(x);
   std::vector<float> alpha;
   if (options().calibrated_init) {
-    alpha = options().target == QuantTarget::weight ? channel_max_abs(x, channels)
-                                                    : std::vector<float>{abs_quantile(x, 0.999)};
+    // The truncation with the least quantization error at the initial bit-width, from the weight or the
+    // first batch; then a = softplus⁻¹(α) so that α is exactly that value.
+    const double top = std::exp2(is_signed() ? options().bits - 1 : options().bits);
+    alpha = mse_truncation(x, channels, static_cast<float>(top - 1.0), is_signed());
     for (float& a : alpha) a = static_cast<float>(std::log(std::expm1(std::max(a, 1e-4f))));
   } else if (options().target == QuantTarget::weight) {
     alpha = channel_max(x, channels);  // the reference's raw init: a = max(w), α = softplus(max(w))

@@ -87,22 +87,43 @@ TEST(QuantizerInit, NipqFaithfulTruncationUsesRawValues) {
   }
 }
 
-TEST(QuantizerInit, NipqCalibratedTruncationMatchesData) {
-  const Tensor w = Generator(5).normal_tensor({4, 20}, 0.0f, 0.3f);
-  const std::vector<double> max_abs =
-      per_row(w, 0.0, [](double a, float v) { return std::max(a, std::abs(double(v))); });
-  NipqQuantizer q({.per_channel = true, .channels = 4, .is_signed = std::nullopt, .calibrated_init = true});
-  q.forward(Variable(w));
-  const std::vector<float> raw = test::parameter(q, "alpha_raw").data().to_vector();
-  for (int c = 0; c < 4; ++c) EXPECT_NEAR(softplus(raw[c]), max_abs[c], 1e-5 * max_abs[c]) << "channel " << c;
-  // Activations: the 0.999 quantile of |x| of the first batch.
-  const Tensor x = Generator(6).normal_tensor({10001});
-  std::vector<float> sorted = x.to_vector();
-  for (float& v : sorted) v = std::abs(v);
-  std::sort(sorted.begin(), sorted.end());
-  NipqQuantizer act({.target = QuantTarget::activation, .is_signed = std::nullopt, .calibrated_init = true});
+// Squared error of NIPQ's grid ⌊clip(x/α, lo, 1)·n⌉·α/n over `values`.
+double grid_error(const std::vector<float>& values, double alpha, double n, bool is_signed) {
+  double error = 0;
+  for (float v : values) {
+    const double q = std::nearbyint(std::clamp(v / alpha, is_signed ? -1.0 : 0.0, 1.0) * n) * alpha / n;
+    error += (q - v) * (q - v);
+  }
+  return error;
+}
+
+TEST(QuantizerInit, NipqCalibratedTruncationMinimizesTheGridError) {
+  for (int bits : {2, 4}) {
+    const Tensor w = Generator(5).normal_tensor({4, 200}, 0.0f, 0.3f);
+    const std::vector<double> max_abs =
+        per_row(w, 0.0, [](double a, float v) { return std::max(a, std::abs(double(v))); });
+    NipqQuantizer q({.bits = bits, .per_channel = true, .channels = 4, .is_signed = std::nullopt,
+                     .calibrated_init = true});
+    q.forward(Variable(w));
+    const std::vector<float> raw = test::parameter(q, "alpha_raw").data().to_vector(), all = w.to_vector();
+    const double n = std::exp2(bits - 1) - 1;
+    for (int c = 0; c < 4; ++c) {
+      const std::vector<float> row(all.begin() + c * 200, all.begin() + (c + 1) * 200);
+      const double alpha = softplus(raw[c]);
+      EXPECT_LE(alpha, max_abs[c] * (1 + 1e-5)) << "channel " << c;
+      // No other of the 100 candidates k/100·max|w| does better.
+      for (int k = 1; k <= 100; ++k)
+        EXPECT_LE(grid_error(row, alpha, n, true), grid_error(row, max_abs[c] * k / 100, n, true) * (1 + 1e-4))
+            << "bits " << bits << " channel " << c << " candidate " << k;
+    }
+  }
+  // Activations: from the first batch, on the unsigned grid after ReLU.
+  const Tensor x = Generator(6).uniform_tensor({4000}, 0.0f, 2.0f);
+  NipqQuantizer act({.target = QuantTarget::activation, .bits = 3, .is_signed = std::nullopt, .calibrated_init = true});
   act.forward(Variable(x));
-  EXPECT_NEAR(softplus(test::parameter(act, "alpha_raw").data().item()), sorted[9990], 1e-5 * sorted[9990]);
+  const double alpha = softplus(test::parameter(act, "alpha_raw").data().item());
+  EXPECT_LE(grid_error(x.to_vector(), alpha, 7, false), grid_error(x.to_vector(), 2.0, 7, false));
+  EXPECT_GT(alpha, 1.0);
 }
 
 TEST(QuantizerInit, LsqStepIsTwiceMeanAbsOverSqrtQp) {
