@@ -59,10 +59,16 @@ Tokenizer load_or_train(const std::map<std::string, Tensor>& assets, const std::
   return Tokenizer::train(texts, vocab_size);
 }
 
+// `limit` items spread evenly over the list: WordNet's files are sorted by part of speech (and so by
+// label), so a prefix would hold a few classes only.
 template <typename T>
-std::vector<T> first(const std::vector<T>& items, int64_t limit) {
-  if (limit <= 0 || limit >= static_cast<int64_t>(items.size())) return items;
-  return {items.begin(), items.begin() + limit};
+std::vector<T> evenly_spaced(const std::vector<T>& items, int64_t limit) {
+  const auto n = static_cast<int64_t>(items.size());
+  if (limit <= 0 || limit >= n) return items;
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(limit));
+  for (int64_t i = 0; i < limit; ++i) out.push_back(items[static_cast<size_t>(i * n / limit)]);
+  return out;
 }
 
 }  // namespace
@@ -72,11 +78,11 @@ TextPipeline::TextPipeline(const config::Experiment& e, const std::map<std::stri
   const bool mlm = d.dataset() == "wordnet_mlm";
   Corpus c = mlm ? mlm_corpus(d.dir()) : supersense_corpus(d.dir());
   // Limits cut texts (documents or glosses) before anything is trained on them.
-  c.train = first(c.train, d.train_limit());
-  c.test = first(c.test, d.test_limit());
+  c.train = evenly_spaced(c.train, d.train_limit());
+  c.test = evenly_spaced(c.test, d.test_limit());
   if (!mlm) {
-    c.train_labels = first(c.train_labels, d.train_limit());
-    c.test_labels = first(c.test_labels, d.test_limit());
+    c.train_labels = evenly_spaced(c.train_labels, d.train_limit());
+    c.test_labels = evenly_spaced(c.test_labels, d.test_limit());
   }
   const bool borrowed = !assets.count("tokenizer") && !d.tokenizer_from().empty();
   tokenizer_.emplace(load_or_train(borrowed ? load_checkpoint(d.tokenizer_from()).assets : assets, c.train,

@@ -117,10 +117,12 @@ QuantizedModel apply(Module& model, const QuantPolicy& policy) {
     QuantizerOptions act_options = policy.activation;
     act_options.target = QuantTarget::activation;
     act_options.per_channel = false;
-    // The first layer's input is the image itself, which stays in full precision.
+    // A first convolution reads the image itself, which stays in full precision (METHODS.md); a first
+    // linear layer (BERT's) reads computed features and is quantized like the rest.
+    const bool reads_image = i == 0 && layer_type(*layer) != "linear";
     auto wrapped = std::make_shared<QuantizedLayer>(
         layer, quantizer_for(policy, weight_options, bits->weight, bits->fixed),
-        i == 0 ? nullptr : quantizer_for(policy, act_options, bits->act, bits->fixed));
+        reads_image ? nullptr : quantizer_for(policy, act_options, bits->act, bits->fixed));
     slot.parent->replace_child(slot.name, wrapped);
     result.layers.push_back({slot.path, wrapped});
   }

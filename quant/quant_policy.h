@@ -47,8 +47,8 @@ struct QuantizedModel {
 
 namespace quant {
 
-/// Wraps every Conv2d and Linear of `model` by `policy` (the first layer's input, the image, stays in
-/// full precision); returns what it wrapped. Errors name the rule or the layer.
+/// Wraps every Conv2d and Linear of `model` by `policy` (a first convolution's input, the image, stays
+/// in full precision); returns what it wrapped. Errors name the rule or the layer.
 QuantizedModel apply(Module& model, const QuantPolicy& policy);
 
 /// The quantized layers already in a model (e.g. one apply() built before a checkpoint was loaded).

@@ -102,7 +102,10 @@ TEST(QuantizerInit, NipqCalibratedTruncationMinimizesTheGridError) {
     const Tensor w = Generator(5).normal_tensor({4, 200}, 0.0f, 0.3f);
     const std::vector<double> max_abs =
         per_row(w, 0.0, [](double a, float v) { return std::max(a, std::abs(double(v))); });
-    NipqQuantizer q({.bits = bits, .per_channel = true, .channels = 4, .is_signed = std::nullopt,
+    NipqQuantizer q({.bits = bits,
+                     .per_channel = true,
+                     .channels = 4,
+                     .is_signed = std::nullopt,
                      .calibrated_init = true});
     q.forward(Variable(w));
     const std::vector<float> raw = test::parameter(q, "alpha_raw").data().to_vector(), all = w.to_vector();
@@ -113,13 +116,15 @@ TEST(QuantizerInit, NipqCalibratedTruncationMinimizesTheGridError) {
       EXPECT_LE(alpha, max_abs[c] * (1 + 1e-5)) << "channel " << c;
       // No other of the 100 candidates k/100·max|w| does better.
       for (int k = 1; k <= 100; ++k)
-        EXPECT_LE(grid_error(row, alpha, n, true), grid_error(row, max_abs[c] * k / 100, n, true) * (1 + 1e-4))
+        EXPECT_LE(grid_error(row, alpha, n, true),
+                  grid_error(row, max_abs[c] * k / 100, n, true) * (1 + 1e-4))
             << "bits " << bits << " channel " << c << " candidate " << k;
     }
   }
   // Activations: from the first batch, on the unsigned grid after ReLU.
   const Tensor x = Generator(6).uniform_tensor({4000}, 0.0f, 2.0f);
-  NipqQuantizer act({.target = QuantTarget::activation, .bits = 3, .is_signed = std::nullopt, .calibrated_init = true});
+  NipqQuantizer act(
+      {.target = QuantTarget::activation, .bits = 3, .is_signed = std::nullopt, .calibrated_init = true});
   act.forward(Variable(x));
   const double alpha = softplus(test::parameter(act, "alpha_raw").data().item());
   EXPECT_LE(grid_error(x.to_vector(), alpha, 7, false), grid_error(x.to_vector(), 2.0, 7, false));
