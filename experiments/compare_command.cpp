@@ -49,13 +49,14 @@ std::pair<int, int> parse_bits(const std::string& text) {
   }
 }
 
-// Full precision has no bit-width: it runs once per seed whatever `bits` lists.
+// Full precision has no bit-width: it runs once per seed whatever `bits` lists. Seeds vary slowest, so
+// a matrix cut short has every method at the first seeds.
 std::vector<Cell> matrix(const config::CompareConfig& c) {
   QAT_CHECK(c.methods_size() > 0 && c.seeds_size() > 0,
             "compare: the config needs compare.methods and compare.seeds");
   std::vector<Cell> cells;
-  for (const std::string& method : c.methods())
-    for (const uint64_t seed : c.seeds()) {
+  for (const uint64_t seed : c.seeds())
+    for (const std::string& method : c.methods()) {
       if (method == "none") {
         cells.push_back({method, 32, 32, seed});
         continue;
