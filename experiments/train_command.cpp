@@ -45,7 +45,12 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .label = "train",
           .config_text = config_text,
           .grad_clip_norm = e.train().grad_clip_norm(),
-          .ema_decay = e.train().ema_decay()};
+          .ema_decay = e.train().ema_decay(),
+          .assets = {},
+          .extra_loss = {},
+          .teacher = nullptr,
+          .distill_temperature = 1.0f,
+          .on_epoch_start = {}};
 }
 
 // The full-precision teacher of quant.distill: quant.teacher_checkpoint, else the init checkpoint.

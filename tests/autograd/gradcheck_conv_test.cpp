@@ -17,6 +17,7 @@
 #include "engine/error.h"
 #include "engine/primitive_cache.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -94,14 +95,7 @@ std::string check(const Shape& x, const Shape& w, const Conv2dParams& p, bool bi
       inputs);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(GradcheckConv, Conv2d) { EXPECT_EQ(check({2, 3, 5, 5}, {4, 3, 3, 3}, {}, true), ""); }
 TEST(GradcheckConv, Conv2dNoBias) { EXPECT_EQ(check({2, 3, 5, 5}, {4, 3, 3, 3}, {}, false), ""); }

@@ -7,6 +7,7 @@
 #include "autograd/ops/embedding.h"
 #include "engine/error.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -17,14 +18,7 @@ Tensor ids(const Shape& shape, const std::vector<int32_t>& values) {
   return t;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(GradcheckEmbedding, Embedding) {
   const Tensor i = ids({2, 3}, {4, 1, 4, 0, 2, 4});  // id 4 three times, id 3 never

@@ -8,6 +8,7 @@
 #include "autograd/ops/loss.h"
 #include "engine/error.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -26,14 +27,7 @@ Tensor small_logits() { return Tensor::from_vector({2, 3}, {1.0f, 2.0f, 3.0f, 1.
 const double kLse0 = 3.0 + std::log(1.0 + std::exp(-1.0) + std::exp(-2.0));
 const double kLse1 = 1.0 + std::log(3.0);
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(GradcheckLoss, CrossEntropy) {
   const Tensor t = targets({0, 5, 2, 2, 3});

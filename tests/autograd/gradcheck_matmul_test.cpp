@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "engine/primitive_cache.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -52,14 +53,7 @@ void expect_near(const std::vector<float>& actual, const std::vector<float>& exp
   for (size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], tol) << "element " << i;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(GradcheckMatmul, Linear) {
   const auto f = [](const std::vector<Variable>& in) { return linear(in[0], in[1], in[2]); };

@@ -15,6 +15,7 @@
 #include "autograd/ops/norm.h"
 #include "engine/error.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -114,14 +115,7 @@ void expect_batch_norm_matches_reference(const Tensor& x, bool relu) {
   expect_close(r.db, b.grad(), "bias gradient");
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 std::string check_batch_norm(const Tensor& x, bool training, bool relu) {
   const int64_t c = x.dim(1);

@@ -14,6 +14,7 @@
 #include "autograd/ops/pool.h"
 #include "engine/error.h"
 #include "engine/random.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -57,14 +58,7 @@ void expect_values(const std::vector<float>& expected, const Tensor& actual) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5) << "element " << i;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::error_of;
 
 TEST(GradcheckPool, MaxPool2d) {
   const Tensor x = distinct_values({2, 3, 6, 6}, 1);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -45,14 +46,6 @@ class IdxFixture : public ::testing::Test {
     write("t10k-images-idx3-ubyte.gz", images);
     write("t10k-labels-idx1-ubyte.gz", label_bytes);
   }
-  std::string error_of(const std::function<void()>& f) const {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "";
-  }
   fs::path dir_;
 };
 
@@ -67,20 +60,20 @@ TEST_F(IdxFixture, ReadsImagesAndLabels) {
 
 TEST_F(IdxFixture, TruncatedPayloadNamesTheFile) {
   write_split(4, 4, 5);
-  const std::string message = error_of([&] { load_fashion_mnist("test", dir_); });
+  const std::string message = test::error_of([&] { load_fashion_mnist("test", dir_); });
   EXPECT_NE(message.find("t10k-images-idx3-ubyte.gz"), std::string::npos) << message;
   EXPECT_NE(message.find("truncated"), std::string::npos) << message;
 }
 
 TEST_F(IdxFixture, BadMagicAndCountMismatchAreRejected) {
   write_split(4, 4, 0, 0x1234);
-  EXPECT_NE(error_of([&] { load_fashion_mnist("test", dir_); }).find("magic"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { load_fashion_mnist("test", dir_); }).find("magic"), std::string::npos);
   write_split(4, 3);
-  EXPECT_NE(error_of([&] { load_fashion_mnist("test", dir_); }).find("labels"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { load_fashion_mnist("test", dir_); }).find("labels"), std::string::npos);
 }
 
 TEST_F(IdxFixture, MissingFilesNameTheDebianPackage) {
-  const std::string message = error_of([&] { load_fashion_mnist("test", (dir_ / "nothing").string()); });
+  const std::string message = test::error_of([&] { load_fashion_mnist("test", (dir_ / "nothing").string()); });
   EXPECT_NE(message.find("dataset-fashion-mnist"), std::string::npos) << message;
 }
 

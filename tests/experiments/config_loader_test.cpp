@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -17,14 +18,7 @@ std::string write_config(const std::string& text) {
   return path.string();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(ConfigLoader, DefaultsComeFromTheSchema) {
   const auto e = load_experiment(write_config("name: \"x\"\n"));

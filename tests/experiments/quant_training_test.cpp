@@ -5,12 +5,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "datasets/fashion_mnist.h"
 #include "engine/error.h"
 #include "experiments/eval_command.h"
 #include "experiments/inspect_command.h"
 #include "experiments/train_command.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -18,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string train(const std::string& method, const fs::path& out, const std::string& stop_after = "",
-                  bool resume = false) {
+                  bool resume = false, const std::vector<std::string>& extra = {}) {
   CommandLine line;
   line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_resnet20_" + method +
                      "_w4a4.pbtxt"};
@@ -31,42 +33,40 @@ std::string train(const std::string& method, const fs::path& out, const std::str
   return run_train(line);
 }
 
-double field(const std::string& json, const std::string& name) {
-  const size_t at = json.find("\"" + name + "\": ");
-  EXPECT_NE(at, std::string::npos) << name << " in " << json;
-  return at == std::string::npos ? NAN : std::stod(json.substr(at + name.size() + 4));
-}
 
 TEST(QuantTraining, NipqKeepsAccuracyResumesExactlyAndEvaluates) {
   if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const fs::path dir = fs::temp_directory_path() / ("qat_quant_train_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string whole = train("nipq", dir / "whole");
-  EXPECT_GT(field(whole, "test_accuracy"), 0.8);  // the float model: about 0.93; chance: 0.1
-  EXPECT_NEAR(field(whole, "avg_weight_bits"), 4.0, 0.1);
+  EXPECT_GT(test::json_field(whole, "test_accuracy"), 0.8);  // the float model: about 0.93; chance: 0.1
+  EXPECT_NEAR(test::json_field(whole, "avg_weight_bits"), 4.0, 0.1);
 
   train("nipq", dir / "part", "1");
   const std::string resumed = train("nipq", dir / "part", "", true);
-  EXPECT_EQ(field(resumed, "test_accuracy"), field(whole, "test_accuracy"));
-  EXPECT_EQ(field(resumed, "final_train_loss"), field(whole, "final_train_loss"));
+  EXPECT_EQ(test::json_field(resumed, "test_accuracy"), test::json_field(whole, "test_accuracy"));
+  EXPECT_EQ(test::json_field(resumed, "final_train_loss"), test::json_field(whole, "final_train_loss"));
 
   CommandLine eval;
   eval.positional = {(dir / "whole" / "model.h5").string()};
-  EXPECT_EQ(field(run_eval(eval), "test_accuracy"), field(whole, "test_accuracy"));
+  EXPECT_EQ(test::json_field(run_eval(eval), "test_accuracy"), test::json_field(whole, "test_accuracy"));
   CommandLine inspect;
   inspect.positional = eval.positional;
   inspect.overrides = {"data.test_limit=64"};
   const std::string summary = run_inspect(inspect);
   EXPECT_NE(summary.find("\"weight_bits\": [8, 4, 4"), std::string::npos) << summary;
-  EXPECT_DOUBLE_EQ(field(summary, "avg_weight_bits"), field(whole, "avg_weight_bits"));
+  EXPECT_DOUBLE_EQ(test::json_field(summary, "avg_weight_bits"), test::json_field(whole, "avg_weight_bits"));
   fs::remove_all(dir);
 }
 
-TEST(QuantTraining, LsqTrainsFromTheFloatCheckpoint) {
+TEST(QuantTraining, LsqTrainsFromTheFloatCheckpointWithDistillation) {
   if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const fs::path dir = fs::temp_directory_path() / ("qat_quant_lsq_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  EXPECT_GT(field(train("lsq", dir), "test_accuracy"), 0.8);
+  // The float model of the init checkpoint is the teacher.
+  EXPECT_GT(test::json_field(train("lsq", dir, "", false, {"quant.distill=true", "quant.distill_temperature=2"}),
+                  "test_accuracy"),
+            0.8);
   fs::remove_all(dir);
 }
 

@@ -8,17 +8,13 @@
 #include "datasets/text/wordnet_glosses.h"
 #include "experiments/eval_command.h"
 #include "experiments/train_command.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
 
 namespace fs = std::filesystem;
 
-double field(const std::string& json, const std::string& name) {
-  const size_t at = json.find("\"" + name + "\": ");
-  EXPECT_NE(at, std::string::npos) << name << " in " << json;
-  return std::stod(json.substr(at + name.size() + 4));
-}
 
 std::string train(const std::string& config, const std::vector<std::string>& overrides, const fs::path& out) {
   CommandLine line;
@@ -38,22 +34,22 @@ TEST(TextTraining, PretrainFineTuneBaselineAndEval) {
   const std::string mlm =
       train("wordnet_bert_mlm.pbtxt",
             {"data.train_limit=800", "data.test_limit=200", "train.epochs=2", "train.lr=3e-3"}, dir / "mlm");
-  EXPECT_LT(field(mlm, "test_perplexity"), 300.0);  // a uniform guess over 300 pieces scores 300
+  EXPECT_LT(test::json_field(mlm, "test_perplexity"), 300.0);  // a uniform guess over 300 pieces scores 300
   const std::string pretrained = (dir / "mlm" / "model.h5").string();
   const std::string tuned = train("wordnet_bert_supersense.pbtxt",
                                   {"init_checkpoint=" + pretrained, "data.train_limit=800",
                                    "data.test_limit=200", "train.epochs=2", "train.lr=1e-3"},
                                   dir / "tuned");
-  EXPECT_GT(field(tuned, "test_accuracy"), 1.0 / 45);
+  EXPECT_GT(test::json_field(tuned, "test_accuracy"), 1.0 / 45);
   const std::string bow = train(
       "wordnet_bow_supersense.pbtxt",
       {"data.tokenizer_from=" + pretrained, "data.train_limit=800", "data.test_limit=200", "train.epochs=3"},
       dir / "bow");
-  EXPECT_GT(field(bow, "test_accuracy"), 1.0 / 45);
+  EXPECT_GT(test::json_field(bow, "test_accuracy"), 1.0 / 45);
 
   CommandLine eval;
   eval.positional = {(dir / "tuned" / "model.h5").string()};
-  EXPECT_EQ(field(run_eval(eval), "test_accuracy"), field(tuned, "test_accuracy"));
+  EXPECT_EQ(test::json_field(run_eval(eval), "test_accuracy"), test::json_field(tuned, "test_accuracy"));
   fs::remove_all(dir);
 }
 

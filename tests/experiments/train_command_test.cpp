@@ -11,6 +11,7 @@
 #include "datasets/fashion_mnist.h"
 #include "engine/error.h"
 #include "experiments/eval_command.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -29,33 +30,27 @@ std::string train(const std::vector<std::string>& overrides, const std::string& 
   return run_train(line);
 }
 
-// The value of a numeric field in a one-line JSON object.
-double field(const std::string& json, const std::string& name) {
-  const size_t at = json.find("\"" + name + "\": ");
-  EXPECT_NE(at, std::string::npos) << name << " in " << json;
-  return std::stod(json.substr(at + name.size() + 4));
-}
 
 TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
   if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const fs::path dir = fs::temp_directory_path() / ("qat_train_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string whole = train({"train.epochs=3"}, (dir / "whole").string(), false);
-  EXPECT_GT(field(whole, "test_accuracy"), 0.6);  // chance is 0.1
+  EXPECT_GT(test::json_field(whole, "test_accuracy"), 0.6);  // chance is 0.1
   EXPECT_TRUE(fs::exists(dir / "whole" / "result.json"));
   EXPECT_TRUE(fs::exists(dir / "whole" / "best.h5"));
 
   // The same run stopped after its first epoch, then resumed from its checkpoint.
   train({"train.epochs=3"}, (dir / "part").string(), false, "1");
   const std::string resumed = train({"train.epochs=3"}, (dir / "part").string(), true);
-  EXPECT_EQ(field(resumed, "test_accuracy"), field(whole, "test_accuracy"));
-  EXPECT_EQ(field(resumed, "final_train_loss"), field(whole, "final_train_loss"));
+  EXPECT_EQ(test::json_field(resumed, "test_accuracy"), test::json_field(whole, "test_accuracy"));
+  EXPECT_EQ(test::json_field(resumed, "final_train_loss"), test::json_field(whole, "final_train_loss"));
 
   // qat eval of the best checkpoint reproduces the accuracy training reported for it.
   CommandLine eval_line;
   eval_line.positional = {(dir / "whole" / "best.h5").string()};
   eval_line.overrides = {"data.test_limit=512"};
-  EXPECT_EQ(field(run_eval(eval_line), "test_accuracy"), field(whole, "best_test_accuracy"));
+  EXPECT_EQ(test::json_field(run_eval(eval_line), "test_accuracy"), test::json_field(whole, "best_test_accuracy"));
   fs::remove_all(dir);
 }
 
@@ -68,11 +63,11 @@ TEST(TrainCommand, AdamWithClippingAndEmaResumesToTheSameNumbers) {
       "train.epochs=2",       "train.optimizer=adamw",  "train.lr=0.003",       "train.weight_decay=0.01",
       "train.ema_decay=0.95", "train.grad_clip_norm=1", "data.train_limit=512", "data.test_limit=256"};
   const std::string whole = train(settings, (dir / "whole").string(), false);
-  EXPECT_GT(field(whole, "test_accuracy"), 0.4);
+  EXPECT_GT(test::json_field(whole, "test_accuracy"), 0.4);
   train(settings, (dir / "part").string(), false, "1");
   const std::string resumed = train(settings, (dir / "part").string(), true);
-  EXPECT_EQ(field(resumed, "test_accuracy"), field(whole, "test_accuracy"));
-  EXPECT_EQ(field(resumed, "final_train_loss"), field(whole, "final_train_loss"));
+  EXPECT_EQ(test::json_field(resumed, "test_accuracy"), test::json_field(whole, "test_accuracy"));
+  EXPECT_EQ(test::json_field(resumed, "final_train_loss"), test::json_field(whole, "final_train_loss"));
   fs::remove_all(dir);
 }
 

@@ -20,6 +20,7 @@
 #include "engine/random.h"
 #include "layers/identity.h"
 #include "layers/models/transformer_layer.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -57,14 +58,7 @@ Tensor prefix_mask(const std::vector<int64_t>& tokens) {
   return ids_of(values, {static_cast<int64_t>(tokens.size()), kLength});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
 
 int64_t parameter_count(const Module& m) {
   int64_t count = 0;

@@ -12,18 +12,12 @@
 #include "layers/embedding.h"
 #include "layers/identity.h"
 #include "layers/layer_norm.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
 
 TEST(LayerNormLayer, NormalizesRowsWithUnitScaleAtStart) {
   LayerNorm norm({.dim = 4});

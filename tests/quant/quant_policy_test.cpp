@@ -72,8 +72,9 @@ TEST(QuantApply, FloatCheckpointLoadsIntoTheQuantizedModel) {
 TEST(QuantApply, LayerComputesOnQuantizedInputAndWeight) {
   manual_seed(4);
   auto conv = std::make_shared<Conv2d>(Conv2dOptions{.in = 3, .out = 4, .kernel = 3, .padding = 1});
-  QuantizerOptions w{.target = QuantTarget::weight, .bits = 3};
-  QuantizerOptions a{.target = QuantTarget::activation, .bits = 3};
+  QuantizerOptions w, a;
+  w.bits = a.bits = 3;
+  a.target = QuantTarget::activation;
   auto wq = make_quantizer("lsq", w), aq = make_quantizer("lsq", a);
   QuantizedLayer layer(conv, wq, aq);
   layer.eval();
@@ -93,7 +94,8 @@ TEST(QuantApply, RulesSkipRetypeAndRenameBits) {
   p.first_last_bits = 0;
   p.rules.push_back(
       {.name_pattern = "", .layer_type = "depthwise", .weight_bits = 8, .act_bits = std::nullopt});
-  p.rules.push_back({.name_pattern = ".*classifier.*", .layer_type = "", .skip = true});
+  p.rules.push_back(
+      {.name_pattern = ".*classifier.*", .layer_type = "", .weight_bits = {}, .act_bits = {}, .skip = true});
   const QuantizedModel q = quant::apply(*model, p);
   int depthwise = 0;
   for (const auto& site : q.layers) {
@@ -102,11 +104,13 @@ TEST(QuantApply, RulesSkipRetypeAndRenameBits) {
     const bool is_depthwise = conv && conv->options().groups > 1;
     depthwise += is_depthwise;
     EXPECT_EQ(site.layer->weight_quantizer()->bits(), is_depthwise ? 8 : 4) << site.path;
-    if (site.layer->input_quantizer()) EXPECT_EQ(site.layer->input_quantizer()->bits(), 4) << site.path;
+    if (site.layer->input_quantizer()) {
+      EXPECT_EQ(site.layer->input_quantizer()->bits(), 4) << site.path;
+    }
   }
   EXPECT_GT(depthwise, 10);
   QuantPolicy bad = policy("lsq", 4);
-  bad.rules.push_back({.name_pattern = "(", .layer_type = ""});
+  bad.rules.push_back({.name_pattern = "(", .layer_type = "", .weight_bits = {}, .act_bits = {}, .skip = false});
   auto fresh = resnet20(1, 10);
   EXPECT_NE(test::error_of([&] { quant::apply(*fresh, bad); }).find("quant.rules[0].name_pattern"),
             std::string::npos);

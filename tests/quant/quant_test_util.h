@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "layers/module.h"
+#include "tests/test_util.h"
 
 namespace qat::test {
 
@@ -24,16 +25,6 @@ inline double dot(const Tensor& a, const Tensor& b) {
   return sum;
 }
 
-/// The message of the qat::Error that `f` throws, or "" when it throws none.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// softplus⁻¹(α): the raw truncation whose softplus is α.
 inline float softplus_inverse(double alpha) { return static_cast<float>(std::log(std::expm1(alpha))); }
