@@ -9,6 +9,7 @@
 #include "experiments/command_line.h"
 #include "experiments/compare_command.h"
 #include "experiments/eval_command.h"
+#include "experiments/export_command.h"
 #include "experiments/inspect_command.h"
 #include "experiments/train_command.h"
 
@@ -20,7 +21,8 @@ constexpr const char* kUsage =
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
-    "       qat inspect CHECKPOINT [--set field.path=value ...]\n";
+    "       qat inspect CHECKPOINT [--set field.path=value ...]\n"
+    "       qat export CHECKPOINT --format onnx --out FILE [--set field.path=value ...]\n";
 
 }  // namespace
 
@@ -45,6 +47,10 @@ int main(int argc, char** argv) {
     }
     if (command == "inspect") {
       std::puts(qat::run_inspect(qat::CommandLine::parse(argc, argv, 2)).c_str());
+      return 0;
+    }
+    if (command == "export") {
+      std::puts(qat::run_export(qat::CommandLine::parse(argc, argv, 2)).c_str());
       return 0;
     }
     if (command == "bench") {

@@ -8,7 +8,8 @@ shift || true
 
 packages=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtbb-dev
   libprotobuf-dev protobuf-compiler libhdf5-dev libgtest-dev libbenchmark-dev zlib1g-dev
-  libsentencepiece-dev nlohmann-json3-dev gnuplot-nox dataset-fashion-mnist wordnet-base fortunes)
+  libsentencepiece-dev nlohmann-json3-dev gnuplot-nox dataset-fashion-mnist wordnet-base fortunes
+  libonnx-dev nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,6 +20,13 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# ONNX Runtime for scripts/ort_eval.mjs (the export checks); its install script only fetches GPU extras,
+# hence --ignore-scripts. Without it the export tests skip their runtime comparison.
+if [ ! -d scripts/node_modules/onnxruntime-node ]; then
+  (cd scripts && npm install --ignore-scripts --no-package-lock --no-audit --no-fund --silent) ||
+    echo "setup: npm install onnxruntime-node failed: ONNX Runtime checks will be skipped" >&2
 fi
 
 if [ ! -f "$build_dir/build.ninja" ]; then

@@ -1,0 +1,35 @@
+#pragma once
+// ONNX export of a quantized CNN as a QDQ graph (opset 21) that ONNX Runtime runs on the integer grids
+// the model is evaluated with: weights as integer codes (int4/int8) + DequantizeLinear with per-channel
+// scales, quantized layer inputs as QuantizeLinear→DequantizeLinear, batch norm folded into the
+// convolutions, the input normalization inside the graph. Everything else stays float.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+#include "quant/export/onnx.pb.h"
+
+namespace qat {
+
+/// The graph's input: float pixels in [0, 1], [N, channels, height, width] with a dynamic N.
+struct OnnxExportOptions {
+  int64_t channels = 1;
+  int64_t height = 28;
+  int64_t width = 28;
+  std::vector<float> mean;  ///< normalization (x − mean[c]) / std[c]; one value = every channel; empty = 0
+  std::vector<float> stddev;  ///< empty = 1
+  std::string name = "qat";   ///< graph name
+};
+
+/// The model as ONNX (ir_version 10, opset 21); the first output, "logits", is the model's output.
+/// Walks Sequential, BasicBlock, Conv2d / Linear (plain or in a QuantizedLayer, with a following
+/// BatchNorm2d folded in), ReLU/ReLU6 activations, global average pooling, Flatten and Identity;
+/// other modules, grids without an integer zero point and uninitialized quantizers are errors naming
+/// the layer. Switches `model` to evaluation mode.
+onnx::ModelProto export_onnx(Module& model, const OnnxExportOptions& options);
+
+/// Serializes `model` to `path` atomically; returns the number of bytes written.
+int64_t save_onnx(const onnx::ModelProto& model, const std::string& path);
+
+}  // namespace qat

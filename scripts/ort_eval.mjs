@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Runs a model written by `qat export --format onnx` in ONNX Runtime (npm onnxruntime-node) over the
+// Fashion-MNIST test set and prints one JSON line: accuracy, samples, and with --dump-logits K the
+// logits of the first K images (to compare with the framework's own evaluation).
+//
+// usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] [--threads T]
+//                                  [--data DIR]
+// Setup: (cd scripts && npm install --ignore-scripts onnxruntime-node)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+import * as ort from 'onnxruntime-node';
+
+const usage = 'usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] ' +
+  '[--threads T] [--data DIR]';
+
+function fail(message) {
+  console.error(`ort_eval: error: ${message}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const args = { model: null, limit: 0, batch: 256, dumpLogits: 0, threads: 2,
+                 data: '/usr/share/datasets/fashion-mnist' };
+  const numeric = { '--limit': 'limit', '--batch': 'batch', '--dump-logits': 'dumpLogits', '--threads': 'threads' };
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    if (a in numeric || a === '--data') {
+      if (i + 1 >= argv.length) fail(`${a} needs a value\n${usage}`);
+      const value = argv[++i];
+      if (a === '--data') {
+        args.data = value;
+        continue;
+      }
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) fail(`${a}: expected a non-negative integer, got '${value}'`);
+      args[numeric[a]] = n;
+    } else if (a.startsWith('--') || args.model !== null) {
+      fail(`unexpected argument '${a}'\n${usage}`);
+    } else {
+      args.model = a;
+    }
+  }
+  if (args.model === null) fail(usage);
+  if (args.batch === 0) fail('--batch must be positive');
+  return args;
+}
+
+// A gzip IDX file (big-endian header: magic with the rank in its low byte, then one u32 per dimension).
+function readIdx(path, rank) {
+  let bytes;
+  try {
+    bytes = gunzipSync(readFileSync(path));
+  } catch (e) {
+    fail(`${path}: ${e.message}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 + 4 * rank || view.getUint32(0) !== 0x800 + rank) fail(`${path}: not a rank-${rank} u8 IDX file`);
+  const dims = [];
+  for (let d = 0; d < rank; ++d) dims.push(view.getUint32(4 + 4 * d));
+  const data = bytes.subarray(4 + 4 * rank);
+  if (data.length !== dims.reduce((a, b) => a * b, 1)) fail(`${path}: truncated (${data.length} bytes of data)`);
+  return { dims, data };
+}
+
+function loadTestSet(dir, limit) {
+  const images = readIdx(join(dir, 't10k-images-idx3-ubyte.gz'), 3);
+  const labels = readIdx(join(dir, 't10k-labels-idx1-ubyte.gz'), 1);
+  const [count, rows, cols] = images.dims;
+  if (labels.dims[0] !== count) fail(`${count} images but ${labels.dims[0]} labels`);
+  const n = limit > 0 ? Math.min(limit, count) : count;
+  return { n, rows, cols, pixels: images.data, labels: labels.data };
+}
+
+function argmax(row) {
+  let best = 0;
+  for (let j = 1; j < row.length; ++j) if (row[j] > row[best]) best = j;
+  return best;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const set = loadTestSet(args.data, args.limit);
+  // Run the graph as written, so that the exported integer grids are reproduced exactly: "basic" skips
+  // the int8 kernel fusions (and MatMulNBits, which quantizes activations at run time), and
+  // session.disable_quant_qdq turns off the basic level's WeightBiasQuantization, which would round
+  // every float bias to int32 multiples of input scale × weight scale.
+  const session = await ort.InferenceSession.create(args.model, {
+    graphOptimizationLevel: 'basic',
+    intraOpNumThreads: args.threads,
+    interOpNumThreads: 1,
+    extra: { session: { disable_quant_qdq: '1' } },
+  }).catch((e) => fail(`${args.model}: ${e.message}`));
+  const input = session.inputNames[0], output = session.outputNames[0];
+  const image = set.rows * set.cols;
+  const start = process.hrtime.bigint();
+  let correct = 0, classes = 0;
+  const logits = [];
+  for (let first = 0; first < set.n; first += args.batch) {
+    const size = Math.min(args.batch, set.n - first);
+    const pixels = new Float32Array(size * image);
+    for (let i = 0; i < pixels.length; ++i) pixels[i] = set.pixels[first * image + i] / 255;
+    const feeds = { [input]: new ort.Tensor('float32', pixels, [size, 1, set.rows, set.cols]) };
+    const result = (await session.run(feeds))[output];
+    classes = result.dims[1];
+    for (let i = 0; i < size; ++i) {
+      const row = Array.from(result.data.subarray(i * classes, (i + 1) * classes));
+      if (argmax(row) === set.labels[first + i]) ++correct;
+      if (first + i < args.dumpLogits) logits.push(row);
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const line = { command: 'ort_eval', model: args.model, samples: set.n, correct, accuracy: correct / set.n,
+                 classes, seconds, onnxruntime: ort.env.versions?.common ?? null };
+  if (args.dumpLogits > 0) line.logits = logits;
+  console.log(JSON.stringify(line));
+}
+
+await main();
