@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, then on Fashion-MNIST fine-tunes the committed
 # full-precision ResNet-20 with NIPQ and with LSQ at W4A4 and W2A2 (a few minutes), prints the comparison
-# table and the bits / size / BOPs of the NIPQ W2A2 model, and ends with the comparison's JSON line.
+# table and the bits / size / BOPs of the NIPQ W2A2 model, exports that model to ONNX and runs it in
+# ONNX Runtime over the test set, and ends with the comparison's JSON line.
 # Everything goes to out/quickstart/ (finished runs are kept: a second invocation only re-reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +11,10 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 qat=build/experiments/qat
 result=$($qat compare experiments/configs/fmnist_resnet20_quickstart.pbtxt --out out/quickstart "$@")
 cat out/quickstart/compare.md
-$qat inspect out/quickstart/runs/nipq_w2a2_s1/model.h5 --set data.test_limit=128 >/dev/null
+model=out/quickstart/runs/nipq_w2a2_s1/model.h5
+$qat inspect $model --set data.test_limit=128 >/dev/null
+$qat export $model --format onnx --out out/quickstart/nipq_w2a2.onnx
+if [ -d scripts/node_modules/onnxruntime-node ]; then
+  echo "ONNX Runtime on out/quickstart/nipq_w2a2.onnx: $(node scripts/ort_eval.mjs out/quickstart/nipq_w2a2.onnx)"
+fi
 echo "$result"

@@ -9,7 +9,11 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtbb-dev
   libprotobuf-dev protobuf-compiler libhdf5-dev libgtest-dev libbenchmark-dev zlib1g-dev
   libsentencepiece-dev nlohmann-json3-dev gnuplot-nox dataset-fashion-mnist wordnet-base fortunes
-  libonnx-dev nodejs npm)
+  libonnx-dev)
+# Node.js and npm for ONNX Runtime, from Debian unless the machine has them (e.g. NodeSource's nodejs,
+# which bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
