@@ -1,5 +1,7 @@
 #include "engine/kernels/fake_quant.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +14,9 @@ constexpr float kTruncatedBelow = -2.0f;
 // METHODS.md: the rounding error is histogrammed in 256 bins on [−0.5, 0.5].
 constexpr int kHistogramBins = 256;
 constexpr int64_t kHistogramSamples = 65536;
+constexpr int64_t kHistogramChunks = 16;
+// Resolution of the sampler's quantile table.
+constexpr int64_t kQuantiles = 4096;
 
 // A stateless 32-bit integer hash (Wellons' "lowbias32"): per-element randomness that depends only on
 // the key and the element index, runs in parallel and vectorizes (32-bit lanes).
@@ -101,46 +106,33 @@ void noise_backward_run(const float* __restrict code, const float* __restrict g,
 
 float lower_bound_factor(bool is_signed) { return is_signed ? -1.0f : 0.0f; }
 
-// Walker's alias table over the histogram's bins: one hash per element picks a bin in O(1) without
-// branches on the data (a per-element binary search over the CDF costs more than the convolution).
+// The histogram's quantile function tabulated at kQuantiles points: one gather from a 16 KB table picks
+// an element's bin (a per-element search over the CDF would cost more than the convolution). The
+// table's CDF is within 1/kQuantiles of the histogram's, far below what a sample of a tensor resolves.
 class HistogramSampler {
  public:
-  explicit HistogramSampler(const std::vector<int64_t>& counts)
-      : prob_(counts.size(), 1.0f), alias_(counts.size()) {
-    const auto bins = static_cast<int64_t>(counts.size());
+  explicit HistogramSampler(const std::vector<int64_t>& counts) : table_(kQuantiles) {
+    std::vector<double> cumulative(counts.size());
     double total = 0;
-    for (int64_t c : counts) total += static_cast<double>(c);
+    for (size_t i = 0; i < counts.size(); ++i) cumulative[i] = total += static_cast<double>(counts[i]);
     empty_ = total == 0;
-    if (empty_) return;
-    std::vector<double> scaled(bins);
-    std::vector<int64_t> small, large;
-    for (int64_t i = 0; i < bins; ++i) {
-      scaled[i] = static_cast<double>(counts[i]) * bins / total;
-      alias_[i] = static_cast<int32_t>(i);
-      (scaled[i] < 1.0 ? small : large).push_back(i);
-    }
-    while (!small.empty() && !large.empty()) {
-      const int64_t s = small.back(), l = large.back();
-      small.pop_back();
-      prob_[s] = static_cast<float>(scaled[s]);
-      alias_[s] = static_cast<int32_t>(l);
-      scaled[l] -= 1.0 - scaled[s];
-      if (scaled[l] < 1.0) {
-        large.pop_back();
-        small.push_back(l);
-      }
+    // The quantiles increase with j: one merge-like walk over the bins finds them all.
+    size_t bin = 0;
+    for (int64_t j = 0; j < kQuantiles && !empty_; ++j) {
+      const double target = (static_cast<double>(j) + 0.5) / kQuantiles * total;
+      while (bin + 1 < cumulative.size() && cumulative[bin] <= target) ++bin;
+      table_[j] = static_cast<int32_t>(bin);
     }
   }
   bool empty() const { return empty_; }
-  /// Raw tables, for a by-value functor in the vectorized loop.
-  const float* prob() const { return prob_.data(); }
-  const int32_t* alias() const { return alias_.data(); }
+  /// Bin of each quantile (j + 0.5)/kQuantiles.
+  const int32_t* table() const { return table_.data(); }
 
  private:
-  std::vector<float> prob_;
-  std::vector<int32_t> alias_;
+  std::vector<int32_t> table_;
   bool empty_ = true;
 };
+
 
 }  // namespace
 
@@ -181,53 +173,59 @@ GridGradSums fake_quant_backward(const float* x, const float* g, float* dx, int6
 
 std::vector<int64_t> rounding_error_histogram(const float* x, int64_t channels, int64_t inner,
                                               const NoiseProxy& proxy, int bins) {
-  // The histogram's shape is estimated from at most kHistogramSamples elements: exact for weight tensors,
-  // and 256 samples per bin on average for large activations. The sampled positions are hashed, not
-  // strided: a power-of-two stride aliases with the layout (e.g. stride 16 of [N, C, 16, 16] visits only
-  // column 0, of nChw16c only the first channel of each block).
-  const int64_t total = channels * inner, samples = std::min(total, kHistogramSamples);
-  const auto k1 = static_cast<uint32_t>(proxy.key) ^ 0x68e31da4U,
-             k2 = static_cast<uint32_t>(proxy.key >> 32) ^ 0xb5297a4dU;
+  // The histogram's shape is estimated from kHistogramSamples elements in kHistogramChunks contiguous
+  // chunks spread over the tensor (exact for tensors up to that size, e.g. weights; 256 samples per bin on
+  // average for large activations). Contiguous chunks read at memory speed and visit every position of a
+  // power-of-two or blocked layout, which a power-of-two stride would not; their offsets move with the key.
+  const int64_t total = channels * inner;
+  const bool exact = total <= kHistogramSamples;
+  const int64_t chunks = exact ? 1 : kHistogramChunks, length = exact ? total : kHistogramSamples / chunks;
+  const int64_t spacing = total / chunks, slack = spacing - length + 1;
   const float lo = lower_bound_factor(proxy.is_signed);
-  std::vector<int64_t> counts(bins, 0);
-  for (int64_t s = 0; s < samples; ++s) {
-    const auto i = static_cast<uint32_t>(s);
-    const uint64_t h = (static_cast<uint64_t>(hash32(i ^ k1)) << 32) | hash32(hash32(i ^ k2) ^ 0x1b873593U);
-    const int64_t at = samples == total ? s : static_cast<int64_t>(h % static_cast<uint64_t>(total));
-    const int64_t c = at / inner;
-    const float alpha = proxy.alpha[c], v = x[at];
-    if (v >= alpha || v <= lo * alpha) continue;
-    const float scaled = v * (proxy.levels / alpha);
-    const float r = std::nearbyint(scaled) - scaled;
-    ++counts[std::clamp(static_cast<int>((r + 0.5f) * static_cast<float>(bins)), 0, bins - 1)];
+  const int threads = exact ? 1 : omp_get_max_threads();
+  std::vector<int64_t> counts(static_cast<size_t>(bins) * threads, 0);
+#pragma omp parallel for num_threads(threads)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    int64_t* local = counts.data() + static_cast<size_t>(omp_get_thread_num()) * bins;
+    const int64_t begin = chunk * spacing + static_cast<int64_t>(hash32(static_cast<uint32_t>(proxy.key) ^
+                                                                        static_cast<uint32_t>(chunk)) %
+                                                                 static_cast<uint64_t>(slack));
+    for (int64_t at = begin; at < begin + length; ++at) {
+      const int64_t c = channels == 1 ? 0 : at / inner;
+      const float alpha = proxy.alpha[c], v = x[at];
+      if (v >= alpha || v <= lo * alpha) continue;
+      const float scaled = v * (proxy.levels / alpha);
+      const float r = std::nearbyint(scaled) - scaled;
+      ++local[std::clamp(static_cast<int>((r + 0.5f) * static_cast<float>(bins)), 0, bins - 1)];
+    }
   }
+  for (int t = 1; t < threads; ++t)
+    for (int b = 0; b < bins; ++b) counts[b] += counts[static_cast<size_t>(t) * bins + b];
+  counts.resize(bins);
   return counts;
 }
 
 namespace {
 
-// ε for elements [begin, begin + n) into `eps`: from the alias table when `prob` is set, else uniform.
-// Plain restrict-qualified loops over 32-bit lanes, so that they vectorize (gathers for the table).
-void noise_run(float* __restrict eps, int64_t begin, int64_t n, const float* __restrict prob,
-               const int32_t* __restrict alias, uint64_t key) {
-  const auto k1 = static_cast<uint32_t>(key), k2 = static_cast<uint32_t>(key >> 32);
-  if (!prob) {
+// ε for elements [begin, begin + n) into `eps`: from the quantile table when set, else uniform. Plain
+// restrict-qualified loops over 32-bit lanes, so that they vectorize (a gather for the table).
+void noise_run(float* __restrict eps, int64_t begin, int64_t n, const int32_t* __restrict quantile_bins,
+               uint64_t key) {
+  // One 32-bit draw per element, keyed by both halves of the key.
+  const auto k = static_cast<uint32_t>(key) ^ hash32(static_cast<uint32_t>(key >> 32));
+  if (!quantile_bins) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) eps[i] = unit_float(hash32(static_cast<uint32_t>(begin + i) ^ k1)) - 0.5f;
+    for (int64_t i = 0; i < n; ++i) eps[i] = unit_float(hash32(static_cast<uint32_t>(begin + i) ^ k)) - 0.5f;
     return;
   }
-  static_assert(kHistogramBins == 256, "the column takes 8 hash bits");
+  static_assert(kQuantiles == 4096, "the quantile takes the top 12 bits of the draw");
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    // The first draw's bits 0-7 pick a column, bits 8-31 accept it or take its alias; the second draw
-    // places ε inside the bin.
-    const uint32_t a = hash32(static_cast<uint32_t>(begin + i) ^ k1), b = hash32(a ^ k2);
-    const auto column = static_cast<int32_t>(a & 0xffU);
-    const float accept = static_cast<float>(a >> 8) * (1.0f / 16777216.0f);
-    const float p = prob[column];
-    const int32_t other = alias[column];
-    const int32_t bin = accept < p ? column : other;
-    eps[i] = -0.5f + (static_cast<float>(bin) + unit_float(b)) * (1.0f / kHistogramBins);
+    // The draw's top 12 bits pick the bin through the quantile table, its low 20 bits place ε inside it.
+    const uint32_t a = hash32(static_cast<uint32_t>(begin + i) ^ k);
+    const int32_t bin = quantile_bins[a >> 20];
+    const float within = static_cast<float>(a & 0xfffffU) * (1.0f / 1048576.0f);
+    eps[i] = -0.5f + (static_cast<float>(bin) + within) * (1.0f / kHistogramBins);
   }
 }
 
@@ -252,7 +250,7 @@ void noise_proxy_forward(const float* x, float* y, float* code, int64_t channels
                                      ? rounding_error_histogram(x, channels, inner, proxy, kHistogramBins)
                                      : std::vector<int64_t>());
   // With no untruncated element the histogram is empty: fall back to uniform noise.
-  const float* prob = sampler.empty() ? nullptr : sampler.prob();
+  const int32_t* quantile_bins = sampler.empty() ? nullptr : sampler.table();
   const float lo = lower_bound_factor(proxy.is_signed);
   const int64_t runs = (total + kRun - 1) / kRun;
 #pragma omp parallel for if (total > kParallelThreshold)
@@ -261,7 +259,7 @@ void noise_proxy_forward(const float* x, float* y, float* code, int64_t channels
     if (proxy.given_noise)
       std::copy(proxy.given_noise + begin, proxy.given_noise + begin + n, code + begin);
     else
-      noise_run(code + begin, begin, n, prob, sampler.alias(), proxy.key);
+      noise_run(code + begin, begin, n, quantile_bins, proxy.key);
     // A run may straddle channels: split it at channel boundaries.
     for (int64_t at = begin; at < begin + n;) {
       const int64_t c = at / inner, stop = std::min(begin + n, (c + 1) * inner);
