@@ -20,6 +20,8 @@ class Pool2d : public Module {
  public:
   explicit Pool2d(const Pool2dOptions& options) : options_(options) {}
   Variable forward(const Variable& x) override;
+  /// The options it was built with.
+  const Pool2dOptions& options() const { return options_; }
 
  private:
   Pool2dOptions options_;
