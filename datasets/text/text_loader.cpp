@@ -51,6 +51,8 @@ TextLoader::TextLoader(const TextDataset& data, TextLoaderOptions options) : dat
             "TextLoader: classification data needs one label per sequence");
   QAT_CHECK(options_.mlm_probability <= 0.0f || options_.vocab_size > SpecialTokens::count,
             "TextLoader: masked-LM batches need the vocabulary size");
+  for (const auto& sequence : data_.sequences)
+    longest_ = std::max<int64_t>(longest_, static_cast<int64_t>(sequence.size()));
   start_epoch(0);
 }
 
@@ -74,6 +76,9 @@ bool TextLoader::next(Tensor& ids, Tensor& targets) {
   int64_t length = 0;
   for (int64_t i = 0; i < count; ++i)
     length = std::max<int64_t>(length, static_cast<int64_t>(data_.sequences[order_[position_ + i]].size()));
+  // Lengths rounded up to a multiple of kLengthStep: a handful of batch shapes instead of one per length
+  // keeps the primitive cache and the storage pool bounded (one shape per length grew memory to 24 GB).
+  length = std::min(longest_, (length + kLengthStep - 1) / kLengthStep * kLengthStep);
   const bool mlm = options_.mlm_probability > 0.0f;
   ids = Tensor::zeros({count, length}, DType::s32);
   targets = mlm ? Tensor::empty({count, length}, DType::s32) : Tensor::empty({count}, DType::s32);

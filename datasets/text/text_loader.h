@@ -37,7 +37,8 @@ struct TextLoaderOptions {
   int32_t vocab_size = 0;        ///< for the random replacements of MLM
 };
 
-/// Batches ids s32 [B, T] (T = the longest sequence of the batch, the rest padded with [PAD]) and targets
+/// Batches ids s32 [B, T] (T = the longest sequence of the batch rounded up to a multiple of kLengthStep,
+/// at most the dataset's longest; the rest padded with [PAD]) and targets
 /// (labels [B], or MLM targets [B, T] with -100 where nothing is predicted).
 class TextLoader {
  public:
@@ -52,7 +53,9 @@ class TextLoader {
  private:
   const TextDataset& data_;
   TextLoaderOptions options_;
+  static constexpr int64_t kLengthStep = 16;
   std::vector<int64_t> order_;
+  int64_t longest_ = 0;
   int64_t position_ = 0;
   int epoch_ = 0;
 };

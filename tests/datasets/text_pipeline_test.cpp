@@ -71,15 +71,26 @@ TEST(MlmMasking, MasksFifteenPercentAs80_10_10) {
   EXPECT_NEAR(static_cast<double>(kept) / picked, 0.1, 0.01);
 }
 
-TEST(TextLoader, PadsToTheLongestAndMasksDeterministically) {
+TEST(TextLoader, PadsToALengthStepAndMasksDeterministically) {
+  // Batches pad to the longest sequence rounded up to a multiple of 16, at most the dataset's longest.
+  const std::vector<int32_t> long_a(20, 7), long_b(40, 7);
+  const TextDataset lengths{{long_a, long_b}, {0, 1}, 2};
+  TextLoader stepped(lengths, {.batch_size = 1});
+  Tensor ids, targets;
+  ASSERT_TRUE(stepped.next(ids, targets));
+  EXPECT_EQ(ids.shape(), (Shape{1, 32}));
+  EXPECT_EQ(ids.data<int32_t>()[20], SpecialTokens::pad);
+  ASSERT_TRUE(stepped.next(ids, targets));
+  EXPECT_EQ(ids.shape(), (Shape{1, 40}));
+
   TextDataset data;
   data.sequences = {{2, 10, 11, 3}, {2, 12, 3}, {2, 13, 14, 15, 16, 3}};
   const TextDataset labelled{data.sequences, {0, 1, 2}, 3};
   TextLoader classify(labelled, {.batch_size = 2});
-  Tensor ids, targets;
   ASSERT_TRUE(classify.next(ids, targets));
-  EXPECT_EQ(ids.shape(), (Shape{2, 4}));
-  EXPECT_EQ(ids.data<int32_t>()[7], SpecialTokens::pad);
+  EXPECT_EQ(ids.shape(), (Shape{2, 6}));
+  EXPECT_EQ(ids.data<int32_t>()[4], SpecialTokens::pad);
+  EXPECT_EQ(ids.data<int32_t>()[6 + 3], SpecialTokens::pad);
   EXPECT_EQ(targets.shape(), (Shape{2}));
   ASSERT_TRUE(classify.next(ids, targets));
   EXPECT_EQ(ids.shape(), (Shape{1, 6}));
