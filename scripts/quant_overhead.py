@@ -7,12 +7,9 @@ quantized/float ratio.
 Usage: scripts/quant_overhead.py [--model resnet20] [--bits 4] [--rounds 3] [--steps 20] [--threads 2]
 Needs python3-torch python3-torchvision libopenblas0-pthread; runs /usr/bin/python3 for PyTorch.
 """
-import argparse, json, os, statistics, subprocess
+import argparse, os
 
-
-def run_json(cmd, env):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
+from speed_vs_pytorch import run_json
 
 
 def main():
