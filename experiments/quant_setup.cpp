@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "quant/bit_freeze.h"
 #include "quant/quantizer_registry.h"
 
 namespace qat {
@@ -66,17 +67,14 @@ void add_quant_hooks(TrainerOptions& options, const QuantizedModel& model, const
   const config::QuantConfig& c = e.quant();
   QAT_CHECK(c.final_epochs() >= 0 && c.final_epochs() <= e.train().epochs(),
             "quant.final_epochs: ", c.final_epochs(), " outside 0..train.epochs (", e.train().epochs(), ")");
-  const std::vector<Quantizer*> quantizers = model.quantizers();
   const int final_start = e.train().epochs() - c.final_epochs();
-  options.on_epoch_start = [quantizers, final_start](int epoch) {
-    const bool final_phase = epoch >= final_start;
-    for (Quantizer* q : quantizers) {
-      q->set_phase(final_phase ? QuantPhase::ste : QuantPhase::noise);
-      if (final_phase) q->freeze_bits();
-    }
-  };
   const CostTarget target{
       .avg_bits = c.target_avg_bits(), .gbops = c.target_gbops(), .weight = c.cost_weight()};
+  options.on_epoch_start = [model, target, final_start](int epoch) {
+    const bool final_phase = epoch >= final_start;
+    for (Quantizer* q : model.quantizers()) q->set_phase(final_phase ? QuantPhase::ste : QuantPhase::noise);
+    if (final_phase) freeze_learned_bits(model, target);
+  };
   if (target.avg_bits > 0 || target.gbops > 0) {
     options.extra_loss = [model, target] { return cost_loss(model, target); };
   }

@@ -46,10 +46,12 @@ class Quantizer : public Module {
   const QuantizerOptions& options() const { return options_; }
   /// Switches between the noise proxy and the real quantizer (only NIPQ has a noise phase).
   virtual void set_phase(QuantPhase) {}
-  /// Stops learning the bit-width (keeps its current integer value).
-  virtual void freeze_bits() {}
+  /// Stops learning the bit-width and fixes it at `bits` (a no-op when the bit-width is not learned).
+  virtual void freeze_bits(int /*bits*/) {}
   /// Integer bit-width in use now.
   virtual int bits() const { return options_.bits; }
+  /// The bit-width before rounding (bits() when it is not learned).
+  virtual double learned_bits() const { return bits(); }
   /// The bit-width as a scalar variable, with a gradient when it is learned (cost losses).
   virtual Variable bits_variable() const;
   /// The integer grid of the evaluation output; requires an initialized quantizer.

@@ -136,7 +136,12 @@ NipqQuantizer::NipqQuantizer(const QuantizerOptions& options) : Quantizer(option
   theta_.set_requires_grad(options.learn_bits);
 }
 
-void NipqQuantizer::freeze_bits() { theta_.set_requires_grad(false); }
+void NipqQuantizer::freeze_bits(int bits) {
+  if (!options().learn_bits) return;
+  const auto b = static_cast<float>(bits);
+  theta_.set_data(Tensor::full({1}, nipq_theta_for_bits(b, options().bits_min, options().bits_max)));
+  theta_.set_requires_grad(false);
+}
 
 NipqSettings NipqQuantizer::settings(bool noise) const {
   return {.is_signed = is_signed(),
@@ -149,6 +154,10 @@ NipqSettings NipqQuantizer::settings(bool noise) const {
 int NipqQuantizer::bits() const {
   const NipqScalars k = scalars(alpha_raw_.data(), theta_.data().item(), settings(false), 0.0f);
   return static_cast<int>(k.bits);
+}
+
+double NipqQuantizer::learned_bits() const {
+  return options().bits_min + (options().bits_max - options().bits_min) * sigmoid_of(theta_.data().item());
 }
 
 Variable NipqQuantizer::bits_variable() const {

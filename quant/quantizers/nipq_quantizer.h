@@ -34,8 +34,9 @@ class NipqQuantizer : public Quantizer {
  public:
   explicit NipqQuantizer(const QuantizerOptions& options);
   void set_phase(QuantPhase phase) override { phase_ = phase; }
-  void freeze_bits() override;
+  void freeze_bits(int bits) override;
   int bits() const override;
+  double learned_bits() const override;
   Variable bits_variable() const override;
   QuantGrid grid() const override;
   const char* method() const override { return "nipq"; }

@@ -195,11 +195,12 @@ TEST(QuantizerInit, LearnAndFreezeBits) {
   const double s = 1.0 / (1.0 + std::exp(-static_cast<double>(theta.data().item())));
   EXPECT_NEAR(theta.grad().item(), 6.0 * s * (1.0 - s), 1e-5);
   theta.zero_grad();
-  learned.freeze_bits();
+  learned.freeze_bits(3);
   EXPECT_FALSE(theta.requires_grad());
   learned.forward(Variable(x)).backward(Generator(13).normal_tensor({8, 8}));
   EXPECT_FALSE(theta.grad().defined() && theta.grad().item() != 0.0f) << "θ still receives a gradient";
-  EXPECT_EQ(learned.bits(), 4);
+  EXPECT_EQ(learned.bits(), 3);
+  EXPECT_NEAR(learned.learned_bits(), 3.0, 1e-4);
 }
 
 TEST(QuantizerInit, SteTrainingPhaseEqualsEvaluation) {
