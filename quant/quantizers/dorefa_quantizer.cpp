@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "engine/error.h"
-#include "engine/kernels/fake_quant.h"
+#include "quant/grid_fake_quant.h"
 #include "quant/quant_tensor.h"
 
 namespace qat {
@@ -12,21 +12,10 @@ namespace {
 float levels_of(int bits) { return std::exp2(static_cast<float>(bits)) - 1.0f; }
 
 Variable dorefa_activation(const Variable& x, int bits) {
-  const Tensor in = dense_for_kernel(x.data(), false);
   const float n = levels_of(bits);
-  const Tensor step = Tensor::full({1}, 1.0f / n);
-  const kernels::UniformGrid grid{.scale = step.data<float>(), .offset = nullptr, .qmin = 0.0f, .qmax = n};
-  Tensor out = empty_like(in);
-  kernels::fake_quant_forward(raw_floats(in), raw_floats(out), 1, in.numel(), grid);
-  return Variable::record("dorefa_activation", std::move(out), {x},
-                          [in, step, n](const Tensor& g) -> std::vector<Tensor> {
-                            const Tensor grad = g.to_layout(in.desc());
-                            Tensor dx = empty_like(in);
-                            kernels::fake_quant_backward(
-                                raw_floats(in), raw_floats(grad), raw_floats(dx), 1, in.numel(),
-                                {.scale = step.data<float>(), .offset = nullptr, .qmin = 0.0f, .qmax = n});
-                            return {dx};
-                          });
+  return grid_fake_quant("dorefa_activation", x,
+                         {.step = Tensor::full({1}, 1.0f / n), .offset = {}, .qmin = 0.0f, .qmax = n}, {},
+                         {});
 }
 
 }  // namespace

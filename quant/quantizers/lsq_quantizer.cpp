@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/kernels/fake_quant.h"
+#include "quant/grid_fake_quant.h"
 #include "quant/quant_tensor.h"
 
 namespace qat {
@@ -35,40 +35,26 @@ void LsqQuantizer::initialize(const Tensor& x) {
 }
 
 Variable LsqQuantizer::quantize(const Variable& x) {
-  const bool per_channel = options().per_channel;
-  const Tensor in = dense_for_kernel(x.data(), per_channel);
-  const int64_t channels = channels_of(in), inner = in.numel() / channels;
   const IntegerRange r = range();
-  const Tensor step = step_.data().contiguous();
-  const Tensor offset = learn_offset_ ? offset_.data().contiguous() : Tensor();
-  const kernels::UniformGrid grid{.scale = step.data<float>(),
-                                  .offset = learn_offset_ ? offset.data<float>() : nullptr,
-                                  .qmin = r.qmin,
-                                  .qmax = r.qmax};
-  Tensor out = empty_like(in);
-  kernels::fake_quant_forward(raw_floats(in), raw_floats(out), channels, inner, grid);
+  const GridSpec grid{.step = step_.data().contiguous(),
+                      .offset = learn_offset_ ? offset_.data().contiguous() : Tensor(),
+                      .qmin = r.qmin,
+                      .qmax = r.qmax};
+  const int64_t channels = grid.step.numel(), inner = x.numel() / channels;
   // LSQ's gradient scale g = 1/sqrt(numel·Qp), numel of one channel for per-channel steps.
   const double grad_scale = 1.0 / std::sqrt(static_cast<double>(inner) * r.qmax);
-  std::vector<Variable> inputs{x, step_};
-  if (learn_offset_) inputs.push_back(offset_);
-  return Variable::record(
-      method(), std::move(out), inputs,
-      [in, step, offset, r, channels, inner, grad_scale](const Tensor& g) -> std::vector<Tensor> {
-        const Tensor grad = g.to_layout(in.desc());
-        Tensor dx = empty_like(in);
-        const kernels::UniformGrid grid{.scale = step.data<float>(),
-                                        .offset = offset.defined() ? offset.data<float>() : nullptr,
-                                        .qmin = r.qmin,
-                                        .qmax = r.qmax};
-        const kernels::GridGradSums sums = kernels::fake_quant_backward(
-            raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner, grid);
+  const bool learn_offset = learn_offset_;
+  std::vector<Variable> scalars{step_};
+  if (learn_offset) scalars.push_back(offset_);
+  return grid_fake_quant(
+      method(), x, grid, scalars, [r, channels, grad_scale, learn_offset](const auto& sums) {
         std::vector<double> d_step(channels), d_offset(channels);
         for (int64_t c = 0; c < channels; ++c) {
           d_step[c] = (sums.inside[c] + r.qmin * sums.below[c] + r.qmax * sums.above[c]) * grad_scale;
           d_offset[c] = (sums.below[c] + sums.above[c]) * grad_scale;
         }
-        std::vector<Tensor> grads{dx, vector_tensor(d_step)};
-        if (offset.defined()) grads.push_back(vector_tensor(d_offset));
+        std::vector<Tensor> grads{vector_tensor(d_step)};
+        if (learn_offset) grads.push_back(vector_tensor(d_offset));
         return grads;
       });
 }

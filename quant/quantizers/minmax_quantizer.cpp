@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/kernels/fake_quant.h"
+#include "quant/grid_fake_quant.h"
 #include "quant/quant_tensor.h"
 
 namespace qat {
@@ -41,27 +41,13 @@ Variable MinMaxQuantizer::quantize(const Variable& x) {
   const bool weight = options().target == QuantTarget::weight;
   if (weight || is_training()) observe(x.data().contiguous(), weight ? 1.0f : kActivationMomentum);
   const QuantGrid g = grid();
-  const Tensor step = Tensor::from_vector({static_cast<int64_t>(g.scale.size())}, g.scale);
-  const Tensor offset = Tensor::from_vector({static_cast<int64_t>(g.offset.size())}, g.offset);
-  const Tensor in = dense_for_kernel(x.data(), options().per_channel);
-  const int64_t channels = channels_of(in), inner = in.numel() / channels;
-  const kernels::UniformGrid kernel_grid{.scale = step.data<float>(),
-                                         .offset = offset.data<float>(),
-                                         .qmin = static_cast<float>(g.qmin),
-                                         .qmax = static_cast<float>(g.qmax)};
-  Tensor out = empty_like(in);
-  kernels::fake_quant_forward(raw_floats(in), raw_floats(out), channels, inner, kernel_grid);
-  return Variable::record(
-      "minmax", std::move(out), {x},
-      [in, step, offset, kernel_grid, channels, inner](const Tensor& gradient) -> std::vector<Tensor> {
-        const Tensor grad = gradient.to_layout(in.desc());
-        Tensor dx = empty_like(in);
-        kernels::UniformGrid grid = kernel_grid;
-        grid.scale = step.data<float>();
-        grid.offset = offset.data<float>();
-        kernels::fake_quant_backward(raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner, grid);
-        return {dx};
-      });
+  const auto channels = static_cast<int64_t>(g.scale.size());
+  return grid_fake_quant("minmax", x,
+                         {.step = Tensor::from_vector({channels}, g.scale),
+                          .offset = Tensor::from_vector({channels}, g.offset),
+                          .qmin = static_cast<float>(g.qmin),
+                          .qmax = static_cast<float>(g.qmax)},
+                         {}, {});
 }
 
 QuantGrid MinMaxQuantizer::grid() const {

@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/kernels/fake_quant.h"
 #include "engine/random.h"
+#include "quant/grid_fake_quant.h"
 #include "quant/quant_tensor.h"
 
 namespace qat {
@@ -42,34 +43,27 @@ NipqScalars scalars(const Tensor& alpha_raw, float theta, const NipqSettings& s,
   return out;
 }
 
-Variable rounding_path(const Variable& x, const Tensor& in, const Variable& alpha_raw, const Variable& theta,
+Variable rounding_path(const Variable& x, const Variable& alpha_raw, const Variable& theta,
                        const NipqScalars& k, const NipqSettings& s) {
-  const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
+  const auto channels = static_cast<int64_t>(k.alpha.size());
   std::vector<double> step(channels);
   for (int64_t c = 0; c < channels; ++c) step[c] = k.alpha[c] / k.levels;
-  const Tensor step_tensor = vector_tensor(step);
   const float n = static_cast<float>(k.levels), lo = s.is_signed ? -n : 0.0f;
-  Tensor out = empty_like(in);
-  kernels::fake_quant_forward(raw_floats(in), raw_floats(out), channels, inner,
-                              {.scale = step_tensor.data<float>(), .offset = nullptr, .qmin = lo, .qmax = n});
-  return Variable::record(
-      "nipq", std::move(out), {x, alpha_raw, theta},
-      [in, step_tensor, k, lo, n, channels, inner](const Tensor& g) -> std::vector<Tensor> {
-        const Tensor grad = g.to_layout(in.desc());
-        Tensor dx = empty_like(in);
-        const kernels::GridGradSums sums = kernels::fake_quant_backward(
-            raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner,
-            {.scale = step_tensor.data<float>(), .offset = nullptr, .qmin = lo, .qmax = n});
-        // y = ⌊clip(x/α, lo, 1)·n⌉·α/n: LSQ's step gradient divided by n, then through softplus.
-        std::vector<double> d_alpha_raw(channels);
-        for (int64_t c = 0; c < channels; ++c)
-          d_alpha_raw[c] = (sums.inside[c] + lo * sums.below[c] + n * sums.above[c]) / n * k.alpha_slope[c];
-        return {dx, vector_tensor(d_alpha_raw), Tensor::zeros({1})};
-      });
+  return grid_fake_quant("nipq", x, {.step = vector_tensor(step), .offset = {}, .qmin = lo, .qmax = n},
+                         {alpha_raw, theta}, [k, lo, n, channels](const auto& sums) -> std::vector<Tensor> {
+                           // y = ⌊clip(x/α, lo, 1)·n⌉·α/n: LSQ's step gradient divided by n, then through
+                           // softplus.
+                           std::vector<double> d_alpha_raw(channels);
+                           for (int64_t c = 0; c < channels; ++c)
+                             d_alpha_raw[c] = (sums.inside[c] + lo * sums.below[c] + n * sums.above[c]) / n *
+                                              k.alpha_slope[c];
+                           return {vector_tensor(d_alpha_raw), Tensor::zeros({1})};
+                         });
 }
 
-Variable noise_path(const Variable& x, const Tensor& in, const Variable& alpha_raw, const Variable& theta,
-                    const NipqScalars& k, const NipqSettings& s, const NipqDraws& draws) {
+Variable noise_path(const Variable& x, const Variable& alpha_raw, const Variable& theta, const NipqScalars& k,
+                    const NipqSettings& s, const NipqDraws& draws) {
+  const Tensor in = dense_for_kernel(x.data(), k.alpha.size() > 1);
   const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
   const Tensor given = draws.noise.defined() ? draws.noise.contiguous() : Tensor();
   QAT_CHECK(!given.defined() || given.shape() == in.shape(), "nipq: noise ", given.str(),
@@ -113,11 +107,10 @@ Variable nipq_quantize(const Variable& x, const Variable& alpha_raw, const Varia
   const int64_t channels = alpha_raw.numel();
   QAT_CHECK(channels == 1 || (x.ndim() >= 1 && x.dim(0) == channels), "nipq: truncation ", alpha_raw.str(),
             " does not match input ", x.str());
-  const Tensor in = dense_for_kernel(x.data(), channels > 1);
   const NipqScalars k =
       scalars(alpha_raw.data(), theta.data().item(), settings, settings.noise ? draws.jitter : 0);
-  return settings.noise ? noise_path(x, in, alpha_raw, theta, k, settings, draws)
-                        : rounding_path(x, in, alpha_raw, theta, k, settings);
+  return settings.noise ? noise_path(x, alpha_raw, theta, k, settings, draws)
+                        : rounding_path(x, alpha_raw, theta, k, settings);
 }
 
 float nipq_theta_for_bits(float bits, float bits_min, float bits_max) {
