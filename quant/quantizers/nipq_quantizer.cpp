@@ -63,28 +63,32 @@ Variable rounding_path(const Variable& x, const Variable& alpha_raw, const Varia
 
 Variable noise_path(const Variable& x, const Variable& alpha_raw, const Variable& theta, const NipqScalars& k,
                     const NipqSettings& s, const NipqDraws& draws) {
-  const Tensor in = dense_for_kernel(x.data(), k.alpha.size() > 1);
-  const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
   const Tensor given = draws.noise.defined() ? draws.noise.contiguous() : Tensor();
+  const Tensor in = given.defined() ? x.data().contiguous() : dense_for_kernel(x.data(), k.alpha.size() > 1);
   QAT_CHECK(!given.defined() || given.shape() == in.shape(), "nipq: noise ", given.str(),
             " does not match input ", in.str());
-  const Tensor noise_input = given.defined() ? in.contiguous() : in;
-  Tensor out = empty_like(noise_input), code = empty_like(noise_input);
-  kernels::noise_proxy_forward(raw_floats(noise_input), raw_floats(out), raw_floats(code), channels, inner,
-                               {.alpha = k.alpha.data(),
-                                .levels = static_cast<float>(k.levels),
-                                .is_signed = s.is_signed,
-                                .histogram = s.histogram,
-                                .key = draws.key,
-                                .given_noise = given.defined() ? given.data<float>() : nullptr});
+  const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
+  Tensor out = empty_like(in);
+  const kernels::NoiseProxy proxy{.alpha = k.alpha.data(),
+                                  .levels = static_cast<float>(k.levels),
+                                  .is_signed = s.is_signed,
+                                  .histogram = s.histogram,
+                                  .key = draws.key,
+                                  .given_noise = given.defined() ? given.data<float>() : nullptr};
+  kernels::NoiseTable table =
+      kernels::noise_proxy_forward(raw_floats(in), raw_floats(out), channels, inner, proxy);
   const float lo = s.is_signed ? -1.0f : 0.0f, range = s.bits_max - s.bits_min;
   return Variable::record(
       "nipq_noise", std::move(out), {x, alpha_raw, theta},
-      [code, k, lo, range, channels, inner](const Tensor& g) -> std::vector<Tensor> {
-        const Tensor grad = g.to_layout(code.desc());
-        Tensor dx = empty_like(code);
-        const kernels::NoiseGradSums sums = kernels::noise_proxy_backward(raw_floats(code), raw_floats(grad),
-                                                                          raw_floats(dx), channels, inner);
+      [in, given, k, proxy, table = std::move(table), lo, range, channels,
+       inner](const Tensor& g) -> std::vector<Tensor> {
+        const Tensor grad = g.to_layout(in.desc());
+        Tensor dx = empty_like(in);
+        kernels::NoiseProxy p = proxy;  // the copies this closure owns
+        p.alpha = k.alpha.data();
+        p.given_noise = given.defined() ? given.data<float>() : nullptr;
+        const kernels::NoiseGradSums sums = kernels::noise_proxy_backward(
+            raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner, p, table);
         // Inside, y = x + ε·α/n(b): ∂y/∂α = ε/n, ∂y/∂b = −ε·α·n'(b)/n²; truncated elements are ±α.
         std::vector<double> d_alpha_raw(channels);
         double d_bits = 0;

@@ -151,6 +151,38 @@ TEST(NipqNoise, HistogramRepresentsEveryPositionOfTheTensor) {
   EXPECT_LT(ks_statistic(e.noise, e.rounding), 0.02);
 }
 
+TEST(NipqNoise, BackwardRegeneratesTheForwardsNoise) {
+  // The backward draws ε again instead of storing it: its noise sum Σ g·ε must be the forward's, read
+  // back from the output as ε = (y − x)/Δ. Per-channel truncations over 3 × 5000 elements, so that the
+  // forward's runs straddle channels while the backward's follow them; half the elements truncated.
+  const std::vector<float> alpha{0.7f, 1.9f, 3.1f};
+  const Shape shape{3, 5000};
+  Generator gen(51);
+  const Variable x(gen.normal_tensor(shape, 0.0f, 2.0f), true);
+  std::vector<float> raw;
+  for (float a : alpha) raw.push_back(test::softplus_inverse(a));
+  const Variable a(Tensor::from_vector({3}, raw), true), theta(Tensor::full({1}, nipq_theta_for_bits(4, 2, 14)));
+  const NipqSettings s{.is_signed = true, .noise = true, .histogram = true, .bits_min = 2, .bits_max = 14};
+  const Tensor g = gen.normal_tensor(shape);
+  const Variable y = nipq_quantize(x, a, theta, s, {.key = 77, .jitter = 0.0f, .noise = Tensor()});
+  y.backward(g);
+  const std::vector<float> px = x.data().to_vector(), py = y.data().to_vector(), pg = g.to_vector(),
+                           dx = x.grad().to_vector(), da = a.grad().to_vector();
+  for (int64_t c = 0; c < 3; ++c) {
+    double over = 0, under = 0, noise = 0;
+    for (int64_t i = c * 5000; i < (c + 1) * 5000; ++i) {
+      const bool above = px[i] >= alpha[c], below = px[i] <= -alpha[c];
+      over += above ? pg[i] : 0.0;
+      under += below ? pg[i] : 0.0;
+      noise += above || below ? 0.0 : pg[i] * (py[i] - px[i]) / (alpha[c] / kLevels);
+      EXPECT_EQ(dx[i], above || below ? 0.0f : pg[i]) << i;
+    }
+    // ∂L/∂a = (Σ_over g − Σ_under g + Σ g·ε/n)·sigmoid(a).
+    const double expected = (over - under + noise / kLevels) / (1.0 + std::exp(-raw[c]));
+    EXPECT_NEAR(da[c], expected, 1e-3 * std::abs(expected) + 1e-3) << "channel " << c;
+  }
+}
+
 TEST(NipqNoise, AllTruncatedFallsBackWithoutNoise) {
   // No element inside (−α, α): the histogram is empty; every output is the truncation ±α.
   Tensor x = Tensor::empty({64});
