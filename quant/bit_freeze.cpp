@@ -11,18 +11,16 @@ constexpr double kTolerance = 0.005;
 // A learned width this close to an integer is that integer (θ of a frozen width sits 1e-5 inside it).
 constexpr double kOnInteger = 1e-3;
 
-// A learned width that may take either integer neighbour, and where it sits in the layer costs.
+// A learned width, the integer it is frozen at, and where it sits in the layer costs.
 struct Candidate {
   Quantizer* quantizer = nullptr;
   size_t layer = 0;
   bool weight_side = true;
   double learned = 0;
-  int nearest = 0;
-  int other = 0;
-  bool moved = false;
+  int bits = 0;
+  int bits_min = 0, bits_max = 0;
 
-  int bits() const { return moved ? other : nearest; }
-  double distortion() const { return std::abs(learned - bits()); }
+  double distortion(int b) const { return std::abs(learned - b); }
 };
 
 bool takes_either_neighbour(const Quantizer& q) {
@@ -32,14 +30,13 @@ bool takes_either_neighbour(const Quantizer& q) {
 }
 
 Candidate candidate(Quantizer* q, size_t layer, bool weight_side) {
-  const double b = q->learned_bits();
-  const int nearest = q->bits();
   return {.quantizer = q,
           .layer = layer,
           .weight_side = weight_side,
-          .learned = b,
-          .nearest = nearest,
-          .other = b < nearest ? nearest - 1 : nearest + 1};
+          .learned = q->learned_bits(),
+          .bits = q->bits(),
+          .bits_min = static_cast<int>(std::ceil(q->options().bits_min)),
+          .bits_max = static_cast<int>(std::floor(q->options().bits_max))};
 }
 
 std::vector<Candidate> candidates(const QuantizedModel& model) {
@@ -56,7 +53,7 @@ std::vector<Candidate> candidates(const QuantizedModel& model) {
 
 ModelCost cost_with(std::vector<LayerCost> layers, const std::vector<Candidate>& choices) {
   for (const Candidate& c : choices)
-    (c.weight_side ? layers[c.layer].weight_bits : layers[c.layer].act_bits) = c.bits();
+    (c.weight_side ? layers[c.layer].weight_bits : layers[c.layer].act_bits) = c.bits;
   return total_cost(layers);
 }
 
@@ -73,26 +70,33 @@ double miss(const ModelCost& cost, const CostTarget& target) {
   return m;
 }
 
-// Greedy: of the single moves that reduce the miss, take the one that changes the learned widths least.
+// Greedy: of the single one-bit moves that reduce the miss, take the one that moves the widths least away
+// from their learned values (⌊b⌋ ↔ ⌈b⌉ before any further step), the larger reduction among equals.
 void meet_target(std::vector<Candidate>& choices, const std::vector<LayerCost>& layers,
                  const CostTarget& target) {
   double current = miss(cost_with(layers, choices), target);
   while (current > kTolerance) {
     Candidate* best = nullptr;
-    double best_distortion = std::numeric_limits<double>::infinity(), best_miss = current;
+    int best_bits = 0;
+    double best_added = std::numeric_limits<double>::infinity(), best_miss = current;
     for (Candidate& c : choices) {
-      const double before = c.distortion();
-      c.moved = !c.moved;
-      const double m = miss(cost_with(layers, choices), target), added = c.distortion() - before;
-      c.moved = !c.moved;
-      if (m < current && added < best_distortion) {
-        best = &c;
-        best_distortion = added;
-        best_miss = m;
+      const int from = c.bits;
+      for (const int to : {from - 1, from + 1}) {
+        if (to < c.bits_min || to > c.bits_max) continue;
+        c.bits = to;
+        const double m = miss(cost_with(layers, choices), target),
+                     added = c.distortion(to) - c.distortion(from);
+        c.bits = from;
+        if (m < current && (added < best_added - 1e-9 || (added < best_added + 1e-9 && m < best_miss))) {
+          best = &c;
+          best_bits = to;
+          best_added = added;
+          best_miss = m;
+        }
       }
     }
     if (!best) return;
-    best->moved = !best->moved;
+    best->bits = best_bits;
     current = best_miss;
   }
 }
@@ -102,7 +106,7 @@ void meet_target(std::vector<Candidate>& choices, const std::vector<LayerCost>& 
 void freeze_learned_bits(const QuantizedModel& model, const CostTarget& target) {
   std::vector<Candidate> choices = candidates(model);
   if (target.avg_bits > 0 || target.gbops > 0) meet_target(choices, layer_costs(model), target);
-  for (const Candidate& c : choices) c.quantizer->freeze_bits(c.bits());
+  for (const Candidate& c : choices) c.quantizer->freeze_bits(c.bits);
   for (Quantizer* q : model.quantizers()) q->freeze_bits(q->bits());
 }
 

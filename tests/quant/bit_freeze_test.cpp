@@ -107,6 +107,19 @@ TEST(BitFreeze, BopsTargetIsMet) {
   m.expect_each_width_a_neighbour_and_frozen(before);
 }
 
+TEST(BitFreeze, TargetBelowEveryFloorMovesWidthsFurther) {
+  // As when training stopped short of the target: even ⌊b⌋ everywhere costs more than it allows.
+  LearnedModel m;
+  for (Quantizer* quantizer : m.q.quantizers())
+    if (quantizer->options().learn_bits)
+      quantizer->freeze_bits(static_cast<int>(std::floor(quantizer->learned_bits())));
+  const double floors = total_cost(layer_costs(m.q)).gbops;
+  LearnedModel fresh;
+  const double target = 0.9 * floors;
+  freeze_learned_bits(fresh.q, {.avg_bits = 0, .gbops = static_cast<float>(target), .weight = 1});
+  EXPECT_LE(relative(total_cost(layer_costs(fresh.q)).gbops, target), 0.02);
+}
+
 TEST(BitFreeze, WithoutTargetEachWidthRoundsToNearest) {
   LearnedModel m;
   const std::vector<int> nearest = m.bits();
