@@ -169,6 +169,12 @@ int64_t payload_bytes(const PackedLayer& layer) {
   return packed_size(static_cast<int64_t>(layer.weight.codes.size()), layer.weight.bits);
 }
 
+int64_t payload_bytes(const PackedModel& model) {
+  int64_t bytes = 0;
+  for (const PackedLayer& l : model.layers) bytes += payload_bytes(l);
+  return bytes;
+}
+
 int64_t save_packed(const PackedModel& model, const std::string& path) {
   hdf5::Quiet quiet;
   const std::string where = "packed model " + path;

@@ -19,5 +19,7 @@ PackedModel load_packed(const std::string& path);
 bool is_packed_file(const std::string& path);
 /// Bytes of a layer's packed weight codes.
 int64_t payload_bytes(const PackedLayer& layer);
+/// Bytes of all packed weight codes of a model.
+int64_t payload_bytes(const PackedModel& model);
 
 }  // namespace qat

@@ -81,6 +81,12 @@ const PackedLayer& PackedModel::layer(const std::string& path) const {
   detail::fail("packed model: no layer '", path, "'");
 }
 
+int64_t weight_count(const PackedModel& model) {
+  int64_t count = 0;
+  for (const PackedLayer& l : model.layers) count += static_cast<int64_t>(l.weight.codes.size());
+  return count;
+}
+
 double ideal_payload_bytes(const PackedModel& model) {
   double bits = 0;
   for (const PackedLayer& l : model.layers)

@@ -51,6 +51,8 @@ struct PackedModel {
   const PackedLayer& layer(const std::string& path) const;
 };
 
+/// Number of weight elements over all layers.
+int64_t weight_count(const PackedModel& model);
 /// Σ numel·bits/8 over the weights, the payload's lower bound.
 double ideal_payload_bytes(const PackedModel& model);
 
