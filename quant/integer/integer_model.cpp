@@ -16,10 +16,12 @@
 #include "layers/activation.h"
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
+#include "layers/dropout.h"
 #include "layers/flatten.h"
 #include "layers/identity.h"
 #include "layers/linear.h"
 #include "layers/models/basic_block.h"
+#include "layers/models/inverted_residual.h"
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
 #include "quant/quantized_layer.h"
@@ -47,16 +49,20 @@ const WeightedLayer& weighted_layer(const Module& m) {
   return dynamic_cast<const WeightedLayer&>(m);
 }
 
-constexpr float kLowest = -std::numeric_limits<float>::max();
+constexpr float kLowest = -std::numeric_limits<float>::max(), kHighest = std::numeric_limits<float>::max();
 
 DType code_type(const InputGrid& g) { return g.qmin >= 0 ? DType::u8 : DType::s8; }
 
+// What follows a layer's folded batch norm: nothing, ReLU or ReLU6 (an Activation module after it).
+enum class Act { none, relu, relu6 };
+
 // What a layer's output becomes: f32 (optionally added to the destination, ReLU after the sum), or the
-// codes of the next layer's input.
+// codes of the next layer's input; `act` applies before either.
 struct Output {
   std::optional<InputGrid> requantize;
   bool accumulate = false;
   bool relu_after_sum = false;
+  Act act = Act::none;
 };
 
 // One packed conv/linear layer: an int8 convolution of its input codes, or an f32 convolution with the
@@ -113,8 +119,11 @@ LayerRunner::LayerRunner(const PackedLayer& layer, const Output& output)
   const int64_t out = w.out_channels();
   const std::vector<float> scale = per_channel(w.scale, out);
   const std::vector<float> bias = w.bias.empty() ? std::vector<float>(out, 0.0f) : w.bias;
-  QAT_CHECK(!(output.accumulate && layer.relu), "integer inference: layer '", layer.path,
-            "' applies a ReLU before the residual sum, which the fused kernel cannot");
+  const Act act = output.act == Act::none && layer.relu ? Act::relu : output.act;
+  QAT_CHECK(!(output.accumulate && act != Act::none), "integer inference: layer '", layer.path,
+            "' applies an activation before the residual sum, which the fused kernel cannot");
+  // The activation's range [0, 6] or [0, ∞) in real values.
+  const float act_lo = act == Act::none ? kLowest : 0.0f, act_hi = act == Act::relu6 ? 6.0f : kHighest;
   if (!layer.input) {
     QAT_CHECK(!output.requantize && !output.accumulate && layer.kind == PackedKind::conv2d,
               "integer inference: layer '", layer.path,
@@ -122,21 +131,25 @@ LayerRunner::LayerRunner(const PackedLayer& layer, const Output& output)
     // The f32 form of the kernel: weights (code − zp) scaled per channel, the same epilogue.
     conv_ = std::make_unique<kernels::Int8Conv>(
         signed_weight(layer).to(DType::f32), params_, DType::f32, 0,
-        kernels::Int8Epilogue{.scale = scale, .bias = bias, .lo = layer.relu ? 0.0f : kLowest});
+        kernels::Int8Epilogue{.scale = scale, .bias = bias, .lo = act_lo, .hi = act_hi});
     return;
   }
-  // Σ (a − zp_a)·s_a · (c − zp_w)·s_w[c] = s_a·s_w[c]·acc, then + bias; requantized: /s_next + zp_next.
-  kernels::Int8Epilogue e{.scale = {}, .bias = bias, .accumulate = output.accumulate};
+  // Σ (a − zp_a)·s_a · (c − zp_w)·s_w[c] = s_a·s_w[c]·acc, then + bias; requantized: /s_next + zp_next,
+  // the activation's range mapped onto the next grid (rounding is monotonic, so clipping before it is
+  // the same as clipping the real value first).
+  kernels::Int8Epilogue e{
+      .scale = {}, .bias = bias, .accumulate = output.accumulate, .lo = act_lo, .hi = act_hi};
   for (int64_t c = 0; c < out; ++c) e.scale.push_back(layer.input->scale * scale[c]);
   if (const std::optional<InputGrid>& next = output.requantize) {
+    const float inv = 1.0f / next->scale, offset = -static_cast<float>(next->zero_point) * next->scale;
     for (int64_t c = 0; c < out; ++c) {
-      e.scale[c] /= next->scale;
-      e.bias[c] = e.bias[c] / next->scale + static_cast<float>(next->zero_point);
+      e.scale[c] *= inv;
+      e.bias[c] = e.bias[c] * inv + static_cast<float>(next->zero_point);
     }
-    e.lo = static_cast<float>(layer.relu ? std::max(next->qmin, next->zero_point) : next->qmin);
-    e.hi = static_cast<float>(next->qmax);
+    e.lo = std::max(static_cast<float>(next->qmin), act == Act::none ? kLowest : (0.0f - offset) * inv);
+    e.hi = std::min(static_cast<float>(next->qmax), act == Act::relu6 ? (6.0f - offset) * inv : kHighest);
     e.dst_type = code_type(*next);
-  } else if (layer.relu || output.relu_after_sum) {
+  } else if (output.relu_after_sum) {
     e.lo = 0.0f;
   }
   conv_ = std::make_unique<kernels::Int8Conv>(signed_weight(layer), params_, code_type(*layer.input),
@@ -168,15 +181,36 @@ void LayerRunner::run_into(const Tensor& x, const Tensor& dst) const {
   conv_->forward_into(input_of(x), dst);
 }
 
+using Step = std::function<Tensor(Tensor)>;
+
+// A module of a flattened Sequential: a weighted layer with the batch norm and activation after it, or
+// any other module.
+struct Item {
+  Module* module = nullptr;
+  std::string path;
+  std::string bn_path;  // the folded batch norm ("" when none)
+  Act act = Act::none;  // the activation right after it
+};
+
+Act activation_kind(const Module* m) {
+  const auto* a = dynamic_cast<const Activation*>(m);
+  if (!a) return Act::none;
+  if (a->kind() == ActivationKind::relu) return Act::relu;
+  return a->kind() == ActivationKind::relu6 ? Act::relu6 : Act::none;
+}
+
 // Builds the steps of a module tree.
 class Compiler {
  public:
   explicit Compiler(const PackedModel& packed) : packed_(packed) {}
-  void module(Module& m, const std::string& path, std::vector<std::function<Tensor(Tensor)>>& steps);
+  void module(Module& m, const std::string& path, std::vector<Step>& steps);
 
  private:
-  void sequence(Module& m, const std::string& path, std::vector<std::function<Tensor(Tensor)>>& steps);
-  std::function<Tensor(Tensor)> block(Module& b, const std::string& path);
+  void flatten(Module& m, const std::string& path, std::vector<Item>& items);
+  std::vector<std::shared_ptr<LayerRunner>> layer_chain(const std::vector<Item>& items, bool accumulate_last);
+  void chain(const std::vector<Item>& items, std::vector<Step>& steps);
+  Step basic_block(Module& b, const std::string& path);
+  Step inverted_residual(InvertedResidual& b, const std::string& path);
   const PackedLayer& layer(const Module& m, const std::string& path, const std::string& bn_path);
 
   const PackedModel& packed_;
@@ -208,13 +242,74 @@ const PackedLayer& Compiler::layer(const Module& m, const std::string& path, con
   return l;
 }
 
-void Compiler::module(Module& m, const std::string& path, std::vector<std::function<Tensor(Tensor)>>& steps) {
-  if (dynamic_cast<Sequential*>(&m)) return sequence(m, path, steps);
-  if (dynamic_cast<BasicBlock*>(&m)) return steps.push_back(block(m, path));
-  if (is_weighted(m)) {
-    auto runner = std::make_shared<LayerRunner>(layer(m, path, ""), Output{});
-    return steps.push_back([runner](Tensor x) { return runner->run(x); });
+// The children of nested Sequentials in order, each weighted layer with the batch norm and the ReLU/ReLU6
+// that follow it among its siblings.
+void Compiler::flatten(Module& m, const std::string& path, std::vector<Item>& items) {
+  const auto& children = m.children();
+  for (size_t i = 0; i < children.size(); ++i) {
+    Module& c = *children[i].second;
+    const std::string at = join(path, children[i].first);
+    if (dynamic_cast<Sequential*>(&c)) {
+      flatten(c, at, items);
+      continue;
+    }
+    Item item{.module = &c, .path = at, .bn_path = "", .act = Act::none};
+    if (is_weighted(c)) {
+      auto next = [&](size_t k) { return i + k < children.size() ? children[i + k].second.get() : nullptr; };
+      if (dynamic_cast<BatchNorm2d*>(next(1))) item.bn_path = join(path, children[++i].first);
+      if ((item.act = activation_kind(next(1))) != Act::none) ++i;
+    }
+    items.push_back(item);
   }
+}
+
+// Runners of consecutive weighted items: each with a quantized input of its own (an int8 kernel) writes
+// the codes of the next one's input when that is quantized; the last one adds onto its destination when
+// `accumulate_last`.
+std::vector<std::shared_ptr<LayerRunner>> Compiler::layer_chain(const std::vector<Item>& items,
+                                                                bool accumulate_last) {
+  std::vector<std::shared_ptr<LayerRunner>> runners;
+  for (size_t i = 0; i < items.size(); ++i) {
+    QAT_CHECK(is_weighted(*items[i].module), "integer inference: '", items[i].path,
+              "' inside a residual block is not a conv/linear layer");
+    const bool last = i + 1 == items.size();
+    Output output{.requantize = std::nullopt, .accumulate = last && accumulate_last, .act = items[i].act};
+    const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
+    if (!last && current.input)
+      output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
+    runners.push_back(std::make_shared<LayerRunner>(current, output));
+  }
+  return runners;
+}
+
+// Steps of a flattened Sequential; an int8 layer right before another one with a quantized input writes
+// that input's codes directly.
+void Compiler::chain(const std::vector<Item>& items, std::vector<Step>& steps) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!is_weighted(*items[i].module)) {
+      module(*items[i].module, items[i].path, steps);
+      continue;
+    }
+    const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
+    Output output{.requantize = std::nullopt, .act = items[i].act};
+    if (current.input && i + 1 < items.size() && is_weighted(*items[i + 1].module))
+      output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
+    auto runner = std::make_shared<LayerRunner>(current, output);
+    steps.push_back([runner](Tensor x) { return runner->run(x); });
+  }
+}
+
+void Compiler::module(Module& m, const std::string& path, std::vector<Step>& steps) {
+  if (dynamic_cast<Sequential*>(&m) || is_weighted(m)) {
+    std::vector<Item> items;
+    if (is_weighted(m))
+      items.push_back({.module = &m, .path = path, .bn_path = "", .act = Act::none});
+    else
+      flatten(m, path, items);
+    return chain(items, steps);
+  }
+  if (dynamic_cast<BasicBlock*>(&m)) return steps.push_back(basic_block(m, path));
+  if (auto* b = dynamic_cast<InvertedResidual*>(&m)) return steps.push_back(inverted_residual(*b, path));
   if (const auto* a = dynamic_cast<const Activation*>(&m)) {
     QAT_CHECK(a->kind() == ActivationKind::relu || a->kind() == ActivationKind::relu6,
               "integer inference: activation '", path, "' is not ReLU or ReLU6");
@@ -237,33 +332,16 @@ void Compiler::module(Module& m, const std::string& path, std::vector<std::funct
   }
   if (dynamic_cast<const Flatten*>(&m))
     return steps.push_back([](Tensor x) { return x.reshape({x.dim(0), x.numel() / x.dim(0)}); });
-  if (dynamic_cast<const Identity*>(&m)) return;
+  if (dynamic_cast<const Identity*>(&m) || dynamic_cast<const Dropout*>(&m))
+    return;  // identities in evaluation
   QAT_CHECK(!dynamic_cast<const BatchNorm2d*>(&m), "integer inference: batch norm '", path,
             "' does not follow a convolution, so it is not folded");
   detail::fail("integer inference: unsupported module '", path, "' (", type_name(m), ")");
 }
 
-// Children in order; a weighted layer with the batch norm after it is one step.
-void Compiler::sequence(Module& m, const std::string& path,
-                        std::vector<std::function<Tensor(Tensor)>>& steps) {
-  const auto& children = m.children();
-  for (size_t i = 0; i < children.size(); ++i) {
-    Module& c = *children[i].second;
-    const std::string at = join(path, children[i].first);
-    const bool bn_next = i + 1 < children.size() && dynamic_cast<BatchNorm2d*>(children[i + 1].second.get());
-    if (is_weighted(c) && bn_next) {
-      auto runner = std::make_shared<LayerRunner>(layer(c, at, join(path, children[i + 1].first)), Output{});
-      steps.push_back([runner](Tensor x) { return runner->run(x); });
-      ++i;
-    } else {
-      module(c, at, steps);
-    }
-  }
-}
-
 // relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): conv1 writes the codes of conv2's input directly;
 // conv2 adds its result onto the shortcut's (x itself, updated in place, or the projection's output).
-std::function<Tensor(Tensor)> Compiler::block(Module& b, const std::string& path) {
+Step Compiler::basic_block(Module& b, const std::string& path) {
   const PackedLayer& conv1 = layer(child(b, "conv1", path), join(path, "conv1"), join(path, "bn1"));
   const PackedLayer& conv2 = layer(child(b, "conv2", path), join(path, "conv2"), join(path, "bn2"));
   QAT_CHECK(conv1.input && conv2.input, "integer inference: block '", path,
@@ -284,6 +362,22 @@ std::function<Tensor(Tensor)> Compiler::block(Module& b, const std::string& path
     Tensor sum = projection ? projection->run(x) : x;
     second->run_into(codes, sum);
     return sum;
+  };
+}
+
+// [expand →] depthwise → project (+ x): each layer writes the codes of the next one's input; with the
+// residual, the projection adds its result onto x in place.
+Step Compiler::inverted_residual(InvertedResidual& b, const std::string& path) {
+  std::vector<Item> items;
+  flatten(b, path, items);
+  const auto runners = layer_chain(items, b.residual());
+  const bool residual = b.residual();
+  return [runners, residual](Tensor x) {
+    Tensor y = x;
+    for (size_t i = 0; i + 1 < runners.size(); ++i) y = runners[i]->run(y);
+    if (!residual) return runners.back()->run(y);
+    runners.back()->run_into(y, x);
+    return x;
   };
 }
 

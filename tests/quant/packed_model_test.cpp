@@ -1,7 +1,8 @@
 // Packed models of a tiny generated ResNet (LSQ, per-channel weights at 2, 3, 4 and 8 bits): the file
 // round-trips every field, its weight payload is within 5% of Σ numel·bits/8, integer inference of the
-// re-read file gives bit-identical logits run after run and matches the fake-quantized evaluation, and
-// truncated or tampered files fail with errors naming the file, the layer and the field.
+// re-read file gives bit-identical logits run after run and matches the fake-quantized evaluation (also
+// for a tiny MobileNetV2: depthwise convolutions, ReLU6, residuals without ReLU), and truncated or
+// tampered files fail with errors naming the file, the layer and the field.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,7 +14,14 @@
 #include "autograd/grad_mode.h"
 #include "engine/hdf5_file.h"
 #include "engine/random.h"
+#include "layers/activation.h"
+#include "layers/batch_norm2d.h"
+#include "layers/conv2d.h"
+#include "layers/flatten.h"
+#include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
+#include "layers/pool2d.h"
+#include "layers/sequential.h"
 #include "quant/export/packed_file.h"
 #include "quant/integer/integer_model.h"
 #include "quant/quant_policy.h"
@@ -156,6 +164,68 @@ TEST(PackedModel, IntegerInferenceOfTheReReadFileMatchesFakeQuantizedEvaluation)
   EXPECT_EQ(second.forward(x).to_vector(), logits.to_vector()) << "re-read file, different logits";
   EXPECT_EQ(first.forward(x).to_vector(), logits.to_vector()) << "second run, different logits";
   fs::remove(s.path);
+}
+
+TEST(PackedModel, IntegerMobileNetV2MatchesFakeQuantizedEvaluation) {
+  manual_seed(5);
+  auto model = mobilenet_v2({.width = 0.25, .in_channels = 1, .num_classes = 10, .dropout = 0.2f});
+  QuantPolicy policy;
+  policy.method = "lsq";
+  policy.weight.per_channel = true;
+  quant::apply(*model, policy);
+  Generator gen(6);
+  {
+    NoGrad no_grad;
+    for (int i = 0; i < 3; ++i) model->forward(Variable(gen.normal_tensor({16, 1, 12, 12})));
+  }
+  model->eval();
+  const fs::path path = temp_file("mobilenet.h5");
+  save_packed(pack_model(*model, "name: \"mobilenet\""), path.string());
+  const Tensor x = gen.normal_tensor({64, 1, 12, 12});
+  Tensor fake;
+  {
+    NoGrad no_grad;
+    fake = model->forward(Variable(x)).data().contiguous();
+  }
+  const Tensor logits = IntegerModel(*model, load_packed(path.string())).forward(x);
+  ASSERT_EQ(logits.shape(), fake.shape());
+  EXPECT_LE(differing_rows(logits, fake), 4) << "of 64 images";
+  fs::remove(path);
+}
+
+// conv → BN → ReLU6 → conv in a Sequential (after a convolution of the float image): the first writes the
+// second one's input codes
+// with ReLU6 mapped onto that grid; its pre-activations reach far past 6 and the 8-bit grid of the second
+// convolution's input extends past 6, so the clipping shows in the codes.
+TEST(PackedModel, Relu6BeforeAQuantizedLayerClipsOnItsGrid) {
+  manual_seed(8);
+  auto conv = std::make_shared<Conv2d>(Conv2dOptions{.in = 1, .out = 16, .kernel = 3, .padding = 1});
+  Variable weight = conv->weight();
+  weight.set_data(Generator(9).normal_tensor(weight.shape(), 0.0f, 10.0f));
+  Sequential model;
+  model.add("c0",
+            std::make_shared<Conv2d>(Conv2dOptions{.in = 1, .out = 1, .kernel = 1}));  // reads the image
+  model.add("c1", conv);
+  model.add("b1", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = 16}));
+  model.add("a1", std::make_shared<Activation>(ActivationKind::relu6));
+  model.add("c2", std::make_shared<Conv2d>(Conv2dOptions{.in = 16, .out = 16, .kernel = 3, .padding = 1}));
+  model.add("pool", std::make_shared<Pool2d>(Pool2dOptions{.kind = PoolKind::global_average}));
+  model.add("flatten", std::make_shared<Flatten>());
+  QuantPolicy policy;
+  policy.method = "lsq";
+  policy.first_last_bits = 0;
+  policy.weight_bits = policy.act_bits = 8;
+  quant::apply(model, policy);
+  model.eval();
+  const Tensor x = Generator(10).normal_tensor({8, 1, 10, 10});
+  Tensor fake;
+  {
+    NoGrad no_grad;
+    fake = model.forward(Variable(x)).data().contiguous();
+  }
+  const PackedModel packed = pack_model(model, "");
+  ASSERT_GT(packed.layer("c2").input->scale * packed.layer("c2").input->qmax, 6.0f);
+  EXPECT_EQ(differing_rows(IntegerModel(model, packed).forward(x), fake), 0);
 }
 
 // Rewrites dataset or attribute `name` of `layer` in `path` through `change`.
