@@ -3,16 +3,12 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
-#include <limits>
 #include <memory>
-#include <optional>
 #include <typeinfo>
 
 #include "engine/error.h"
 #include "engine/kernels/eltwise.h"
-#include "engine/kernels/int8_conv.h"
 #include "engine/kernels/pool.h"
-#include "engine/kernels/quantize_codes.h"
 #include "layers/activation.h"
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
@@ -24,6 +20,7 @@
 #include "layers/models/inverted_residual.h"
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
+#include "quant/integer/layer_runner.h"
 #include "quant/quantized_layer.h"
 
 namespace qat {
@@ -47,138 +44,6 @@ bool is_weighted(const Module& m) {
 const WeightedLayer& weighted_layer(const Module& m) {
   if (const auto* q = dynamic_cast<const QuantizedLayer*>(&m)) return q->layer();
   return dynamic_cast<const WeightedLayer&>(m);
-}
-
-constexpr float kLowest = -std::numeric_limits<float>::max(), kHighest = std::numeric_limits<float>::max();
-
-DType code_type(const InputGrid& g) { return g.qmin >= 0 ? DType::u8 : DType::s8; }
-
-// What follows a layer's folded batch norm: nothing, ReLU or ReLU6 (an Activation module after it).
-enum class Act { none, relu, relu6 };
-
-// What a layer's output becomes: f32 (optionally added to the destination, ReLU after the sum), or the
-// codes of the next layer's input; `act` applies before either.
-struct Output {
-  std::optional<InputGrid> requantize;
-  bool accumulate = false;
-  bool relu_after_sum = false;
-  Act act = Act::none;
-};
-
-// One packed conv/linear layer: an int8 convolution of its input codes, or an f32 convolution with the
-// dequantized weight when its input is float. A linear layer runs as a 1x1 convolution.
-class LayerRunner {
- public:
-  LayerRunner(const PackedLayer& layer, const Output& output);
-  // The layer on `x`: f32 (NHWC, or plain for the float path and linear layers) or codes on its grid.
-  Tensor run(const Tensor& x) const;
-  // Accumulating form: adds the result to `dst` (NHWC f32).
-  void run_into(const Tensor& x, const Tensor& dst) const;
-
- private:
-  Tensor input_of(const Tensor& x) const;
-
-  PackedLayer layer_;
-  Output output_;
-  kernels::Conv2dParams params_;
-  std::unique_ptr<kernels::Int8Conv> conv_;
-};
-
-std::vector<float> per_channel(const std::vector<float>& v, int64_t channels) {
-  return v.size() == 1 ? std::vector<float>(channels, v[0]) : v;
-}
-
-Shape conv_weight_shape(const PackedLayer& l) {
-  const Shape& s = l.weight.shape;
-  return l.kind == PackedKind::linear ? Shape{s[0], s[1], 1, 1} : s;
-}
-
-// code − zero point per element, as s8 (oneDNN's int8 convolutions take no weight zero point).
-Tensor signed_weight(const PackedLayer& l) {
-  const QuantizedWeight& w = l.weight;
-  Tensor out = Tensor::empty(conv_weight_shape(l), DType::s8);
-  const int64_t inner = static_cast<int64_t>(w.codes.size()) / w.out_channels();
-  int8_t* p = out.data<int8_t>();
-  for (size_t i = 0; i < w.codes.size(); ++i) {
-    const int64_t v = w.codes[i] - w.zero_point[w.zero_point.size() == 1 ? 0 : i / inner];
-    QAT_CHECK(v >= -128 && v <= 127, "integer inference: layer '", l.path, "': weight code ", w.codes[i],
-              " minus its zero point does not fit s8");
-    p[i] = static_cast<int8_t>(v);
-  }
-  return out;
-}
-
-LayerRunner::LayerRunner(const PackedLayer& layer, const Output& output)
-    : layer_(layer),
-      output_(output),
-      params_{.stride = layer.stride,
-              .padding = layer.padding,
-              .dilation = layer.dilation,
-              .groups = layer.groups} {
-  const QuantizedWeight& w = layer.weight;
-  const int64_t out = w.out_channels();
-  const std::vector<float> scale = per_channel(w.scale, out);
-  const std::vector<float> bias = w.bias.empty() ? std::vector<float>(out, 0.0f) : w.bias;
-  const Act act = output.act == Act::none && layer.relu ? Act::relu : output.act;
-  QAT_CHECK(!(output.accumulate && act != Act::none), "integer inference: layer '", layer.path,
-            "' applies an activation before the residual sum, which the fused kernel cannot");
-  // The activation's range [0, 6] or [0, ∞) in real values.
-  const float act_lo = act == Act::none ? kLowest : 0.0f, act_hi = act == Act::relu6 ? 6.0f : kHighest;
-  if (!layer.input) {
-    QAT_CHECK(!output.requantize && !output.accumulate && layer.kind == PackedKind::conv2d,
-              "integer inference: layer '", layer.path,
-              "' reads a float input; only a plain convolution can");
-    // The f32 form of the kernel: weights (code − zp) scaled per channel, the same epilogue.
-    conv_ = std::make_unique<kernels::Int8Conv>(
-        signed_weight(layer).to(DType::f32), params_, DType::f32, 0,
-        kernels::Int8Epilogue{.scale = scale, .bias = bias, .lo = act_lo, .hi = act_hi});
-    return;
-  }
-  // Σ (a − zp_a)·s_a · (c − zp_w)·s_w[c] = s_a·s_w[c]·acc, then + bias; requantized: /s_next + zp_next,
-  // the activation's range mapped onto the next grid (rounding is monotonic, so clipping before it is
-  // the same as clipping the real value first).
-  kernels::Int8Epilogue e{
-      .scale = {}, .bias = bias, .accumulate = output.accumulate, .lo = act_lo, .hi = act_hi};
-  for (int64_t c = 0; c < out; ++c) e.scale.push_back(layer.input->scale * scale[c]);
-  if (const std::optional<InputGrid>& next = output.requantize) {
-    const float inv = 1.0f / next->scale, offset = -static_cast<float>(next->zero_point) * next->scale;
-    for (int64_t c = 0; c < out; ++c) {
-      e.scale[c] *= inv;
-      e.bias[c] = e.bias[c] * inv + static_cast<float>(next->zero_point);
-    }
-    e.lo = std::max(static_cast<float>(next->qmin), act == Act::none ? kLowest : (0.0f - offset) * inv);
-    e.hi = std::min(static_cast<float>(next->qmax), act == Act::relu6 ? (6.0f - offset) * inv : kHighest);
-    e.dst_type = code_type(*next);
-  } else if (output.relu_after_sum) {
-    e.lo = 0.0f;
-  }
-  conv_ = std::make_unique<kernels::Int8Conv>(signed_weight(layer), params_, code_type(*layer.input),
-                                              static_cast<int32_t>(layer.input->zero_point), std::move(e));
-}
-
-// The kernel's input: the NHWC image for a float layer, else the codes of x on the layer's grid.
-Tensor LayerRunner::input_of(const Tensor& x) const {
-  if (!layer_.input) return x.to_layout(kernels::nhwc_desc(x.shape(), DType::f32));
-  if (x.dtype() != DType::f32) return x;  // already the codes of this grid (a fused previous layer)
-  const InputGrid& g = *layer_.input;
-  const kernels::CodeGrid grid{.scale = g.scale,
-                               .offset = -static_cast<float>(g.zero_point) * g.scale,
-                               .qmin = g.qmin,
-                               .qmax = g.qmax};
-  if (layer_.kind == PackedKind::conv2d) return kernels::quantize_codes(x, grid, code_type(g));
-  const Tensor codes = kernels::quantize_codes(x.contiguous(), grid, code_type(g));
-  const Shape s{x.dim(0), x.dim(1), 1, 1};
-  return codes.reshape(s).to_layout(kernels::nhwc_desc(s, code_type(g)));
-}
-
-Tensor LayerRunner::run(const Tensor& x) const {
-  const Tensor y = conv_->forward(input_of(x));
-  if (layer_.kind == PackedKind::conv2d) return y;
-  return y.contiguous().reshape({y.dim(0), y.dim(1)});
-}
-
-void LayerRunner::run_into(const Tensor& x, const Tensor& dst) const {
-  conv_->forward_into(input_of(x), dst);
 }
 
 using Step = std::function<Tensor(Tensor)>;
@@ -273,7 +138,8 @@ std::vector<std::shared_ptr<LayerRunner>> Compiler::layer_chain(const std::vecto
     QAT_CHECK(is_weighted(*items[i].module), "integer inference: '", items[i].path,
               "' inside a residual block is not a conv/linear layer");
     const bool last = i + 1 == items.size();
-    Output output{.requantize = std::nullopt, .accumulate = last && accumulate_last, .act = items[i].act};
+    LayerOutput output{
+        .requantize = std::nullopt, .accumulate = last && accumulate_last, .act = items[i].act};
     const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
     if (!last && current.input)
       output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
@@ -291,7 +157,7 @@ void Compiler::chain(const std::vector<Item>& items, std::vector<Step>& steps) {
       continue;
     }
     const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
-    Output output{.requantize = std::nullopt, .act = items[i].act};
+    LayerOutput output{.requantize = std::nullopt, .act = items[i].act};
     if (current.input && i + 1 < items.size() && is_weighted(*items[i + 1].module))
       output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
     auto runner = std::make_shared<LayerRunner>(current, output);
@@ -346,16 +212,16 @@ Step Compiler::basic_block(Module& b, const std::string& path) {
   const PackedLayer& conv2 = layer(child(b, "conv2", path), join(path, "conv2"), join(path, "bn2"));
   QAT_CHECK(conv1.input && conv2.input, "integer inference: block '", path,
             "' has a convolution with a float input");
-  auto first = std::make_shared<LayerRunner>(conv1, Output{.requantize = conv2.input});
+  auto first = std::make_shared<LayerRunner>(conv1, LayerOutput{.requantize = conv2.input});
   auto second = std::make_shared<LayerRunner>(
-      conv2, Output{.requantize = std::nullopt, .accumulate = true, .relu_after_sum = true});
+      conv2, LayerOutput{.requantize = std::nullopt, .accumulate = true, .relu_after_sum = true});
   Module& shortcut = child(b, "shortcut", path);
   std::shared_ptr<LayerRunner> projection;
   if (!shortcut.children().empty()) {
     const std::string at = join(path, "shortcut");
     const PackedLayer& l = layer(child(shortcut, "conv", at), join(at, "conv"), join(at, "bn"));
     QAT_CHECK(l.input, "integer inference: shortcut '", at, "' has a float input");
-    projection = std::make_shared<LayerRunner>(l, Output{});
+    projection = std::make_shared<LayerRunner>(l, LayerOutput{});
   }
   return [first, second, projection](Tensor x) {
     const Tensor codes = first->run(x);
