@@ -7,10 +7,6 @@
 namespace qat {
 namespace {
 
-std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
-}
-
 InputGrid input_grid(const Quantizer& aq, const std::string& path) {
   const std::string what = path + ".aq";
   QAT_CHECK(aq.initialized(), what, ": quantizer not initialized (run a forward pass or load a checkpoint)");
@@ -60,11 +56,11 @@ PackedLayer pack_layer(QuantizedLayer& q, BatchNorm2d* bn, const std::string& pa
 void collect(Module& m, const std::string& prefix, std::vector<PackedLayer>& out) {
   const auto& children = m.children();
   for (size_t i = 0; i < children.size(); ++i) {
-    const std::string path = join(prefix, children[i].first);
+    const std::string path = child_path(prefix, children[i].first);
     Module& c = *children[i].second;
     if (auto* q = dynamic_cast<QuantizedLayer*>(&c)) {
       auto* bn = i + 1 < children.size() ? dynamic_cast<BatchNorm2d*>(children[i + 1].second.get()) : nullptr;
-      out.push_back(pack_layer(*q, bn, path, bn ? join(prefix, children[i + 1].first) : ""));
+      out.push_back(pack_layer(*q, bn, path, bn ? child_path(prefix, children[i + 1].first) : ""));
     } else {
       QAT_CHECK(!dynamic_cast<WeightedLayer*>(&c), "packed export: layer '", path,
                 "' is not quantized (every conv/linear layer needs a weight quantizer)");

@@ -1,10 +1,6 @@
 #include "quant/integer/integer_model.h"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
 #include <memory>
-#include <typeinfo>
 
 #include "engine/error.h"
 #include "engine/kernels/eltwise.h"
@@ -25,17 +21,6 @@
 
 namespace qat {
 namespace {
-
-std::string type_name(const Module& m) {
-  int status = 0;
-  const std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(typeid(m).name(), nullptr, nullptr, &status), std::free);
-  return status == 0 ? name.get() : typeid(m).name();
-}
-
-std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
-}
 
 bool is_weighted(const Module& m) {
   return dynamic_cast<const QuantizedLayer*>(&m) || dynamic_cast<const WeightedLayer*>(&m);
@@ -113,7 +98,7 @@ void Compiler::flatten(Module& m, const std::string& path, std::vector<Item>& it
   const auto& children = m.children();
   for (size_t i = 0; i < children.size(); ++i) {
     Module& c = *children[i].second;
-    const std::string at = join(path, children[i].first);
+    const std::string at = child_path(path, children[i].first);
     if (dynamic_cast<Sequential*>(&c)) {
       flatten(c, at, items);
       continue;
@@ -121,7 +106,7 @@ void Compiler::flatten(Module& m, const std::string& path, std::vector<Item>& it
     Item item{.module = &c, .path = at, .bn_path = "", .act = Act::none};
     if (is_weighted(c)) {
       auto next = [&](size_t k) { return i + k < children.size() ? children[i + k].second.get() : nullptr; };
-      if (dynamic_cast<BatchNorm2d*>(next(1))) item.bn_path = join(path, children[++i].first);
+      if (dynamic_cast<BatchNorm2d*>(next(1))) item.bn_path = child_path(path, children[++i].first);
       if ((item.act = activation_kind(next(1))) != Act::none) ++i;
     }
     items.push_back(item);
@@ -202,14 +187,16 @@ void Compiler::module(Module& m, const std::string& path, std::vector<Step>& ste
     return;  // identities in evaluation
   QAT_CHECK(!dynamic_cast<const BatchNorm2d*>(&m), "integer inference: batch norm '", path,
             "' does not follow a convolution, so it is not folded");
-  detail::fail("integer inference: unsupported module '", path, "' (", type_name(m), ")");
+  detail::fail("integer inference: unsupported module '", path, "' (", module_type_name(m), ")");
 }
 
 // relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): conv1 writes the codes of conv2's input directly;
 // conv2 adds its result onto the shortcut's (x itself, updated in place, or the projection's output).
 Step Compiler::basic_block(Module& b, const std::string& path) {
-  const PackedLayer& conv1 = layer(child(b, "conv1", path), join(path, "conv1"), join(path, "bn1"));
-  const PackedLayer& conv2 = layer(child(b, "conv2", path), join(path, "conv2"), join(path, "bn2"));
+  const PackedLayer& conv1 =
+      layer(child(b, "conv1", path), child_path(path, "conv1"), child_path(path, "bn1"));
+  const PackedLayer& conv2 =
+      layer(child(b, "conv2", path), child_path(path, "conv2"), child_path(path, "bn2"));
   QAT_CHECK(conv1.input && conv2.input, "integer inference: block '", path,
             "' has a convolution with a float input");
   auto first = std::make_shared<LayerRunner>(conv1, LayerOutput{.requantize = conv2.input});
@@ -218,8 +205,8 @@ Step Compiler::basic_block(Module& b, const std::string& path) {
   Module& shortcut = child(b, "shortcut", path);
   std::shared_ptr<LayerRunner> projection;
   if (!shortcut.children().empty()) {
-    const std::string at = join(path, "shortcut");
-    const PackedLayer& l = layer(child(shortcut, "conv", at), join(at, "conv"), join(at, "bn"));
+    const std::string at = child_path(path, "shortcut");
+    const PackedLayer& l = layer(child(shortcut, "conv", at), child_path(at, "conv"), child_path(at, "bn"));
     QAT_CHECK(l.input, "integer inference: shortcut '", at, "' has a float input");
     projection = std::make_shared<LayerRunner>(l, LayerOutput{});
   }
