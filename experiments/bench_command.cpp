@@ -13,6 +13,7 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
+#include "experiments/packed_inference.h"
 #include "experiments/quant_setup.h"
 #include "trainers/losses.h"
 
@@ -60,11 +61,62 @@ double median(std::vector<double> values) {
   return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
+// Integer inference of a packed model against fp32 inference of its architecture (freshly initialized
+// float weights: the time does not depend on their values) on the same random batch, interleaved step by
+// step so that both see the same machine load.
+std::string bench_packed(const CommandLine& line) {
+  const std::string path = line.get("packed");
+  const int64_t batch = std::stoll(line.get("batch", "128"));
+  const int steps = std::stoi(line.get("steps", "20")), warmup = std::stoi(line.get("warmup", "5"));
+  QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
+  const PackedInference loaded = load_packed_inference(path, line.overrides);
+  manual_seed(0);
+  const auto fp32 = build_model(loaded.experiment.model());
+  fp32->eval();
+  const Tensor x = Generator(0).normal_tensor({batch, loaded.experiment.model().in_channels(), 28, 28});
+  std::vector<double> integer_times, float_times;
+  int64_t primitives_after_warmup = 0;
+  auto seconds = [](auto&& run) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (int i = 0; i < warmup + steps; ++i) {
+    if (i == warmup) primitives_after_warmup = static_cast<int64_t>(PrimitiveCache::get().created());
+    const double integer = seconds([&] { loaded.model->forward(x); });
+    const double real = seconds([&] {
+      NoGrad no_grad;
+      fp32->forward(Variable(x)).data().contiguous();
+    });
+    if (i < warmup) continue;
+    integer_times.push_back(integer);
+    float_times.push_back(real);
+  }
+  const double ms = median(integer_times) * 1e3, fp32_ms = median(float_times) * 1e3;
+  JsonLine result;
+  result.add("command", "bench")
+      .add("framework", "qat")
+      .add("model", loaded.experiment.model().arch())
+      .add("mode", "infer")
+      .add("packed", path)
+      .add("inference", "integer")
+      .add("batch", batch)
+      .add("threads", static_cast<int64_t>(omp_get_max_threads()))
+      .add("ms_per_step", ms)
+      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3)
+      .add("fp32_ms_per_step", fp32_ms)
+      .add("speedup_vs_fp32", fp32_ms / ms)
+      .add("primitives_created_while_timed",
+           static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
+  return result.str();
+}
+
 }  // namespace
 
 std::string run_bench(const CommandLine& line) {
   QAT_CHECK(line.positional.empty(), "qat bench: unexpected argument '",
             line.positional.empty() ? "" : line.positional[0], "' (use --model NAME)");
+  if (line.has("packed")) return bench_packed(line);
   const std::string name = line.get("model", "resnet20");
   const std::string mode = line.get("mode", "train");
   QAT_CHECK(mode == "train" || mode == "infer", "qat bench: --mode must be train or infer, got '", mode, "'");

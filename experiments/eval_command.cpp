@@ -7,16 +7,46 @@
 #include "experiments/checkpoint_model.h"
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
+#include "experiments/packed_inference.h"
 #include "experiments/quant_setup.h"
+#include "quant/export/packed_file.h"
 #include "trainers/evaluation.h"
 #include "trainers/losses.h"
 
 namespace qat {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A packed model (qat export --format packed) through integer inference on the test split of its config.
+std::string eval_packed(const CommandLine& line, std::chrono::steady_clock::time_point start) {
+  const std::string& path = line.positional[0];
+  const PackedInference loaded = load_packed_inference(path, line.overrides);
+  const auto data = make_pipeline(loaded.experiment);
+  const Evaluation test = evaluate_integer(*loaded.model, data->test());
+  JsonLine result;
+  result.add("command", "eval")
+      .add("checkpoint", path)
+      .add("model", loaded.experiment.model().arch())
+      .add("weights", "packed")
+      .add("test_examples", test.samples)
+      .add("test_accuracy", test.accuracy)
+      .add("test_loss", test.loss)
+      .add("test_perplexity", std::exp(test.loss))
+      .add("seconds", seconds_since(start))
+      .add("inference", "integer");
+  return result.str();
+}
+
+}  // namespace
 
 std::string run_eval(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat eval: expected one CHECKPOINT argument");
   const std::string& path = line.positional[0];
   const auto start = std::chrono::steady_clock::now();
+  if (is_packed_file(path)) return eval_packed(line, start);
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   const Checkpoint& checkpoint = loaded.checkpoint;
   const config::Experiment& e = loaded.experiment;
@@ -26,7 +56,6 @@ std::string run_eval(const CommandLine& line) {
   const Evaluation test = evaluate_model(
       *model, data->test(),
       [](const Variable& output, const Tensor& targets) { return classification_loss(output, targets); });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   JsonLine result;
   result.add("command", "eval")
       .add("checkpoint", path)
@@ -36,7 +65,7 @@ std::string run_eval(const CommandLine& line) {
       .add("test_accuracy", test.accuracy)
       .add("test_loss", test.loss)
       .add("test_perplexity", std::exp(test.loss))
-      .add("seconds", seconds);
+      .add("seconds", seconds_since(start));
   if (!quantized.layers.empty()) add_cost(result, quantized);
   return result.str();
 }

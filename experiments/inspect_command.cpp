@@ -1,6 +1,8 @@
 #include "experiments/inspect_command.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "autograd/grad_mode.h"
 #include "engine/error.h"
@@ -8,6 +10,7 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "quant/cost_model.h"
+#include "quant/export/packed_file.h"
 
 namespace qat {
 namespace {
@@ -20,11 +23,46 @@ void print_table(const std::vector<LayerCost>& layers) {
                  static_cast<long long>(l.weight_elements), l.macs, l.bops() / 1e6);
 }
 
+// A packed model file: per layer its bits, size and scales; totals against Σ numel·bits/8.
+std::string inspect_packed(const std::string& path) {
+  const PackedModel packed = load_packed(path);
+  std::fprintf(stderr, "%-32s %6s %6s %9s %9s %12s %12s\n", "layer", "W bits", "A bits", "weights", "bytes",
+               "scale min", "scale max");
+  std::string bits;
+  for (const PackedLayer& l : packed.layers) {
+    const auto [lo, hi] = std::minmax_element(l.weight.scale.begin(), l.weight.scale.end());
+    const auto numel = static_cast<int64_t>(l.weight.codes.size());
+    std::fprintf(stderr, "%-32s %6d %6s %9lld %9lld %12.4g %12.4g\n", l.path.c_str(), l.weight.bits,
+                 l.input ? std::to_string(l.input->bits).c_str() : "f32", static_cast<long long>(numel),
+                 static_cast<long long>(payload_bytes(l)), *lo, *hi);
+    bits += (bits.empty() ? "" : ", ") + std::to_string(l.weight.bits);
+  }
+  const double ideal = ideal_payload_bytes(packed);
+  const int64_t payload = payload_bytes(packed), weights = weight_count(packed);
+  std::fprintf(stderr, "total: %lld weights, %lld payload bytes (ideal %.1f), file %lld bytes\n",
+               static_cast<long long>(weights), static_cast<long long>(payload), ideal,
+               static_cast<long long>(std::filesystem::file_size(path)));
+  JsonLine result;
+  result.add("command", "inspect")
+      .add("checkpoint", path)
+      .add("format", "packed")
+      .add("layers", static_cast<int64_t>(packed.layers.size()))
+      .add("weights", weights)
+      .add("avg_weight_bits", ideal * 8 / static_cast<double>(weights))
+      .add("payload_bytes", payload)
+      .add("ideal_payload_bytes", ideal)
+      .add("payload_ratio", static_cast<double>(payload) / ideal)
+      .add("file_bytes", static_cast<int64_t>(std::filesystem::file_size(path)))
+      .add_raw("weight_bits", "[" + bits + "]");
+  return result.str();
+}
+
 }  // namespace
 
 std::string run_inspect(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat inspect: expected one CHECKPOINT argument");
   const std::string& path = line.positional[0];
+  if (is_packed_file(path)) return inspect_packed(path);
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   QAT_CHECK(!loaded.quantized.layers.empty(), "qat inspect: ", path,
             " holds a full-precision model (quant.method is none)");

@@ -17,12 +17,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
-    "       qat eval CHECKPOINT [--set field.path=value ...]\n"
+    "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
-    "       qat inspect CHECKPOINT [--set field.path=value ...]\n"
-    "       qat export CHECKPOINT --format onnx --out FILE [--set field.path=value ...]\n";
+    "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
+    "       qat inspect CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
+    "       qat export CHECKPOINT --format onnx|packed --out FILE [--set field.path=value ...]\n";
 
 }  // namespace
 

@@ -1,6 +1,11 @@
 #include "layers/module.h"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
 #include <set>
+#include <typeinfo>
 
 #include "engine/error.h"
 
@@ -89,6 +94,17 @@ Variable Module::register_parameter(const std::string& name, Tensor value) {
 
 void Module::register_buffer(const std::string& name, Tensor& member) {
   buffers_.emplace_back(name, &member);
+}
+
+std::string child_path(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
+}
+
+std::string module_type_name(const Module& module) {
+  int status = 0;
+  const std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(typeid(module).name(), nullptr, nullptr, &status), std::free);
+  return status == 0 ? name.get() : typeid(module).name();
 }
 
 }  // namespace qat

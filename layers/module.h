@@ -71,4 +71,10 @@ class Module {
   bool training_ = true;
 };
 
+/// The path of child `name` under `prefix` ("layer1_0" + "conv1" = "layer1_0.conv1"); an empty part (a
+/// decorator's wrapped layer has the empty name) adds nothing.
+std::string child_path(const std::string& prefix, const std::string& name);
+/// The demangled C++ type of a module ("qat::LayerNorm"), for error messages.
+std::string module_type_name(const Module& module);
+
 }  // namespace qat

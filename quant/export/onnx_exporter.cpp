@@ -23,6 +23,7 @@
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
 #include "quant/export/onnx_graph.h"
+#include "quant/export/quantized_weight.h"
 #include "quant/quantized_layer.h"
 
 namespace qat {
@@ -52,79 +53,8 @@ bool is_weighted(const Module& m) {
   return dynamic_cast<const QuantizedLayer*>(&m) || dynamic_cast<const WeightedLayer*>(&m);
 }
 
-// The integer zero point of a grid with real offset `offset`: output = (code − zp)·scale, zp = −offset/scale.
-int64_t integer_zero_point(float offset, float scale, const std::string& what) {
-  const double zp = -static_cast<double>(offset) / scale;
-  const double rounded = std::nearbyint(zp);
-  QAT_CHECK(std::abs(zp - rounded) <= 1e-3 * std::max(1.0, std::abs(rounded)), what,
-            ": zero point −offset/scale = ", zp, " is not an integer (ONNX Q/DQ needs one)");
-  return static_cast<int64_t>(rounded);
-}
-
 void check_initialized(const Quantizer& q, const std::string& what) {
   QAT_CHECK(q.initialized(), what, ": quantizer not initialized (run a forward pass or load a checkpoint)");
-}
-
-// A following batch norm in evaluation as a per-channel affine map y·k + shift, with its fused ReLU:
-// γ·(y − μ)/sqrt(σ² + ε) + β = y·k + (β − μ·k), k = γ/sqrt(σ² + ε).
-struct ChannelAffine {
-  std::vector<float> k;
-  std::vector<float> shift;
-  bool relu = false;
-};
-
-ChannelAffine fold_batch_norm(BatchNorm2d& bn, int64_t channels, const std::string& path) {
-  std::map<std::string, std::vector<float>> values;
-  for (const auto& [name, p] : bn.named_parameters()) values[name] = p.data().to_vector();
-  for (const auto& [name, t] : bn.named_buffers()) values[name] = t->to_vector();
-  const std::vector<float>&gamma = values["weight"], &beta = values["bias"];
-  const std::vector<float>&mean = values["running_mean"], &var = values["running_var"];
-  QAT_CHECK(static_cast<int64_t>(gamma.size()) == channels, "onnx export: batch norm '", path, "' has ",
-            gamma.size(), " channels after a layer with ", channels);
-  ChannelAffine fold{.k = {}, .shift = {}, .relu = bn.options().fuse_relu};
-  for (int64_t c = 0; c < channels; ++c) {
-    const double k = gamma[c] / std::sqrt(static_cast<double>(var[c]) + bn.options().eps);
-    fold.k.push_back(static_cast<float>(k));
-    fold.shift.push_back(static_cast<float>(beta[c] - mean[c] * k));
-  }
-  return fold;
-}
-
-// A quantized weight: integer codes with, per channel (one entry when per-tensor), step and zero point.
-struct WeightCodes {
-  std::vector<int64_t> codes;
-  std::vector<float> scale;
-  std::vector<int64_t> zero_point;
-  int64_t qmin = 0, qmax = 0;
-};
-
-// The codes of the weight as evaluated (q(w) = code·scale + offset), checked to lie on the grid.
-WeightCodes weight_codes(QuantizedLayer& layer, const std::string& path) {
-  const Quantizer& wq = *layer.weight_quantizer();
-  check_initialized(wq, path + ".wq");
-  const QuantGrid grid = wq.grid();
-  std::vector<float> q;
-  {
-    NoGrad no_grad;
-    q = layer.effective_weight().data().to_vector();
-  }
-  const auto channels = static_cast<int64_t>(grid.scale.size());
-  const int64_t out = layer.layer().weight().dim(0), inner = static_cast<int64_t>(q.size()) / out;
-  QAT_CHECK((channels == 1 || channels == out) && grid.offset.size() == grid.scale.size(),
-            "onnx export: ", path, ".wq has ", channels, " scales and ", grid.offset.size(), " offsets for ",
-            out, " output channels");
-  WeightCodes w{.codes = {}, .scale = grid.scale, .zero_point = {}, .qmin = grid.qmin, .qmax = grid.qmax};
-  for (int64_t c = 0; c < channels; ++c)
-    w.zero_point.push_back(integer_zero_point(grid.offset[c], grid.scale[c], path + ".wq"));
-  for (size_t i = 0; i < q.size(); ++i) {
-    const int64_t c = channels == 1 ? 0 : static_cast<int64_t>(i) / inner;
-    const double v = (q[i] - static_cast<double>(grid.offset[c])) / grid.scale[c];
-    const double code = std::nearbyint(v);
-    QAT_CHECK(std::abs(v - code) < 1e-2 && grid.qmin <= code && code <= grid.qmax, "onnx export: weight ", i,
-              " of ", path, " (", q[i], ") is not on its quantizer's grid");
-    w.codes.push_back(static_cast<int64_t>(code));
-  }
-  return w;
 }
 
 // Appends the graph of a module tree; each method returns the name of its output tensor.
@@ -275,14 +205,8 @@ std::string Exporter::weight(WeightedLayer& layer, QuantizedLayer* q,
       for (size_t i = 0; i < w.size(); ++i) w[i] *= fold->k[i / inner];
     return graph_.floats(path + ".weight", dims, w);
   }
-  WeightCodes w = weight_codes(*q, path);
+  const QuantizedWeight w = quantize_weight(*q, path, fold ? &*fold : nullptr);
   const bool per_channel = fold || w.scale.size() > 1;
-  if (per_channel && w.scale.size() == 1) {
-    w.scale.assign(out, w.scale[0]);
-    w.zero_point.assign(out, w.zero_point[0]);
-  }
-  if (fold)
-    for (int64_t c = 0; c < out; ++c) w.scale[c] *= fold->k[c];
   const auto [zp_lo, zp_hi] = std::minmax_element(w.zero_point.begin(), w.zero_point.end());
   const OnnxIntegerType type =
       onnx_integer_type(std::min(w.qmin, *zp_lo), std::max(w.qmax, *zp_hi), 4, path + ".wq");
@@ -300,13 +224,9 @@ std::string Exporter::weight(WeightedLayer& layer, QuantizedLayer* q,
 // The layer's bias through the folded batch norm: b·k + shift (empty name: no bias at all).
 std::string Exporter::bias(WeightedLayer& layer, const std::optional<ChannelAffine>& fold,
                            const std::string& path) {
-  const int64_t out = layer.weight().dim(0);
-  if (!layer.bias().defined() && !fold) return "";
-  std::vector<float> b =
-      layer.bias().defined() ? layer.bias().data().to_vector() : std::vector<float>(out, 0.0f);
-  if (fold)
-    for (int64_t c = 0; c < out; ++c) b[c] = b[c] * fold->k[c] + fold->shift[c];
-  return graph_.floats(path + ".bias", {out}, b);
+  const std::vector<float> b = folded_bias(layer, fold ? &*fold : nullptr);
+  if (b.empty()) return "";
+  return graph_.floats(path + ".bias", {layer.weight().dim(0)}, b);
 }
 
 std::string Exporter::clip(const std::string& x, float lo, float hi, const std::string& output) {

@@ -174,8 +174,9 @@ TEST(ExportCommand, BadInputsNameTheProblem) {
   line.positional = {(dir / "missing.h5").string()};
   EXPECT_NE(error_of(line).find("no such file"), std::string::npos) << error_of(line);
 
-  line.options["format"] = "packed";
-  EXPECT_NE(error_of(line).find("--format 'packed' is not supported (supported: onnx)"), std::string::npos)
+  line.options["format"] = "tflite";
+  EXPECT_NE(error_of(line).find("--format 'tflite' is not supported (supported: onnx, packed)"),
+            std::string::npos)
       << error_of(line);
   line.options = {{"format", "onnx"}};
   EXPECT_NE(error_of(line).find("--out FILE is required"), std::string::npos) << error_of(line);

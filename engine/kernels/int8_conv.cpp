@@ -1,0 +1,163 @@
+#include "engine/kernels/int8_conv.h"
+
+#include <unordered_map>
+
+#include "engine/context.h"
+#include "engine/error.h"
+#include "engine/primitive_cache.h"
+
+namespace qat::kernels {
+namespace {
+
+using dnnl::memory;
+
+struct Entry {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward primitive;
+};
+
+memory::dims to_dims(const Shape& shape) { return memory::dims(shape.begin(), shape.end()); }
+
+// oneDNN wants grouped weights as {g, out/g, in/g, kh, kw}; the plain bytes are the same.
+Shape grouped_dims(const Shape& w, int64_t groups) {
+  if (groups == 1) return w;
+  return {groups, w[0] / groups, w[1], w[2], w[3]};
+}
+
+dnnl::primitive_attr attributes(const Int8Epilogue& e, DType src_type, int32_t src_zero_point) {
+  dnnl::primitive_attr attr;
+  // The f32 form has its scales in the weights (f32 convolutions take no output scales).
+  if (src_type != DType::f32) attr.set_output_scales(1 << 1, e.scale);
+  // A src zero point makes oneDNN pick a slower kernel; it treats padding as the zero point (real 0).
+  if (src_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {src_zero_point});
+  dnnl::post_ops ops;
+  if (e.accumulate) ops.append_sum(1.0f);
+  const float lowest = -std::numeric_limits<float>::max(), highest = std::numeric_limits<float>::max();
+  if (e.lo == 0.0f && e.hi == highest)
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  else if (e.lo != lowest || e.hi != highest)
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, e.lo, e.hi);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+}  // namespace
+
+memory::desc nhwc_desc(const Shape& shape, DType dtype) {
+  return {to_dims(shape), to_dnnl(dtype), memory::format_tag::nhwc};
+}
+
+// oneDNN adds the bias before the output scale (dst = scale·(acc + bias)), so the bias is stored in
+// accumulator units, bias/scale. A channel whose scale is 0 outputs its bias alone: its weights are zeroed
+// and its scale set to 1, which gives exactly that.
+Int8Conv::Int8Conv(const Tensor& weight, const Conv2dParams& params, DType src_type, int32_t src_zero_point,
+                   Int8Epilogue epilogue)
+    : weight_(weight.contiguous().clone()),
+      params_(params),
+      src_type_(src_type),
+      src_zero_point_(src_zero_point),
+      epilogue_(std::move(epilogue)) {
+  const int64_t out = weight_.ndim() == 4 ? weight_.dim(0) : 0;
+  const bool real = src_type == DType::f32;
+  QAT_CHECK(out > 0 && weight_.dtype() == (real ? DType::f32 : DType::s8), "int8 conv: weight ", weight.str(),
+            " must be ", real ? "f32" : "s8", " [out, in/groups, KH, KW]");
+  QAT_CHECK(src_type == DType::u8 || src_type == DType::s8 || (real && src_zero_point == 0),
+            "int8 conv: src type ", to_string(src_type), " (zero point ", src_zero_point,
+            ") is not u8, s8 or f32");
+  QAT_CHECK(static_cast<int64_t>(epilogue_.scale.size()) == out &&
+                (epilogue_.bias.empty() || static_cast<int64_t>(epilogue_.bias.size()) == out),
+            "int8 conv: ", epilogue_.scale.size(), " scales and ", epilogue_.bias.size(), " biases for ", out,
+            " output channels");
+  QAT_CHECK(epilogue_.dst_type != DType::bf16 && epilogue_.dst_type != DType::s32 &&
+                (!epilogue_.accumulate || epilogue_.dst_type == DType::f32),
+            "int8 conv: dst type ", to_string(epilogue_.dst_type),
+            (epilogue_.accumulate ? " with accumulate" : ""), " is not supported");
+  const int64_t inner = weight_.numel() / out;
+  if (real) {
+    float* w = weight_.data<float>();
+    for (int64_t i = 0; i < weight_.numel(); ++i) w[i] *= epilogue_.scale[i / inner];
+  } else {
+    int8_t* w = weight_.data<int8_t>();
+    for (int64_t c = 0; c < out; ++c)
+      if (epilogue_.scale[c] == 0.0f) {
+        std::fill(w + c * inner, w + (c + 1) * inner, int8_t{0});
+        epilogue_.scale[c] = 1.0f;
+      } else if (!epilogue_.bias.empty()) {
+        epilogue_.bias[c] /= epilogue_.scale[c];
+      }
+  }
+  if (!epilogue_.bias.empty()) bias_ = Tensor::from_vector({out}, epilogue_.bias);
+}
+
+Shape Int8Conv::output_shape(const Shape& src) const {
+  return conv2d_output_shape(src, weight_.shape(), params_);
+}
+
+const Tensor& Int8Conv::weights_for(const memory::desc& layout) const {
+  const std::string key = CacheKey("int8_conv_weights").add(layout).str();
+  auto it = reordered_.find(key);
+  if (it != reordered_.end()) return it->second;
+  const memory::desc plain =
+      Tensor::plain_desc(grouped_dims(weight_.shape(), params_.groups), weight_.dtype());
+  Tensor out = Tensor::empty_like_desc(layout);
+  const auto& eng = Context::get().engine();
+  memory from(plain, eng, weight_.raw());
+  dnnl::reorder(dnnl::reorder::primitive_desc(eng, plain, eng, layout))
+      .execute(Context::get().stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, out.memory()}});
+  Context::get().stream().wait();
+  return reordered_.emplace(key, out).first->second;
+}
+
+Tensor Int8Conv::forward(const Tensor& src) const {
+  QAT_CHECK(!epilogue_.accumulate, "int8 conv: an accumulating convolution needs forward_into");
+  const Shape shape = output_shape(src.shape());
+  const Tensor dst = Tensor::empty_like_desc(nhwc_desc(shape, epilogue_.dst_type), shape);
+  forward_into(src, dst);
+  return dst;
+}
+
+void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
+  const Shape& x = src.shape();
+  QAT_CHECK(src.dtype() == src_type_ && x.size() == 4 && x[1] == weight_.dim(1) * params_.groups,
+            "int8 conv: input ", src.str(), " does not match weight ", weight_.str(), " (groups ",
+            params_.groups, ", src type ", to_string(src_type_), ")");
+  const Shape y = output_shape(x);
+  const memory::desc src_md = nhwc_desc(x, src_type_), dst_md = nhwc_desc(y, epilogue_.dst_type);
+  QAT_CHECK(src.desc() == src_md && dst.desc() == dst_md, "int8 conv: input ", src.str(), " and output ",
+            dst.str(), " must be NHWC");
+  CacheKey key("int8_conv");
+  key.add(src_md)
+      .add(to_dims(weight_.shape()))
+      .add(params_.stride)
+      .add(params_.padding)
+      .add(params_.dilation);
+  key.add(params_.groups)
+      .add(int64_t{src_zero_point_})
+      .add(dst_md)
+      .add(static_cast<int64_t>(bias_.defined()));
+  key.add(static_cast<int64_t>(epilogue_.accumulate)).add(epilogue_.lo).add(epilogue_.hi);
+  for (float s : epilogue_.scale) key.add(s);
+  const Entry& e = PrimitiveCache::get().find_or_create<Entry>(key, [&] {
+    const Shape wdims = grouped_dims(weight_.shape(), params_.groups);
+    const memory::desc weights_any(to_dims(wdims), to_dnnl(weight_.dtype()), memory::format_tag::any);
+    const memory::desc bias_md = bias_.defined() ? bias_.desc() : memory::desc();
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, weights_any, bias_md,
+        dst_md, {params_.stride, params_.stride}, {params_.dilation - 1, params_.dilation - 1},
+        {params_.padding, params_.padding}, {params_.padding, params_.padding});
+    const dnnl::convolution_forward::primitive_desc pd(
+        desc, attributes(epilogue_, src_type_, src_zero_point_), Context::get().engine());
+    return Entry{pd, dnnl::convolution_forward(pd)};
+  });
+  const Tensor& weights = weights_for(e.pd.weights_desc());
+  const auto& eng = Context::get().engine();
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.memory()},
+                                       {DNNL_ARG_WEIGHTS, memory(e.pd.weights_desc(), eng, weights.raw())},
+                                       {DNNL_ARG_DST, dst.memory()}};
+  if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, bias_.memory());
+  auto& stream = Context::get().stream();
+  e.primitive.execute(stream, args);
+  stream.wait();
+}
+
+}  // namespace qat::kernels

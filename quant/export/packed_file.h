@@ -1,0 +1,25 @@
+#pragma once
+// The packed model file: HDF5 readable by h5py and any HDF5 tool. Root attributes format ("qat-packed"),
+// format_version and config (the experiment config text); one group /layers/<path> per layer with
+// attributes (index, kind, geometry, bits, qmin, qmax, numel, relu, batch_norm, input grid) and datasets
+// weight_codes (u8, codes − qmin packed LSB first at `bits` bits each), weight_shape (s32), weight_scale
+// (f32), weight_zero_point (s32) and bias (f32, absent when the layer has none).
+#include <cstdint>
+#include <string>
+
+#include "quant/export/packed_model.h"
+
+namespace qat {
+
+/// Writes `model` to `path` through a temporary file and a rename; returns the file size in bytes.
+int64_t save_packed(const PackedModel& model, const std::string& path);
+/// Reads and validates a packed file; errors name the file, the layer and the field.
+PackedModel load_packed(const std::string& path);
+/// True when `path` is an HDF5 file with format attribute "qat-packed".
+bool is_packed_file(const std::string& path);
+/// Bytes of a layer's packed weight codes.
+int64_t payload_bytes(const PackedLayer& layer);
+/// Bytes of all packed weight codes of a model.
+int64_t payload_bytes(const PackedModel& model);
+
+}  // namespace qat

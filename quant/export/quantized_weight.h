@@ -1,0 +1,54 @@
+#pragma once
+// QuantizedWeight: the one record of a quantized layer's weight that export (ONNX, packed) and integer
+// inference share — integer codes, per-channel scales and zero points, bits, and the float bias with a
+// following batch norm folded onto the same integer grid.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layers/batch_norm2d.h"
+#include "quant/quantized_layer.h"
+
+namespace qat {
+
+/// A batch norm in evaluation as a per-channel affine map y·k + shift, with its fused ReLU:
+/// γ·(y − μ)/sqrt(σ² + ε) + β = y·k + (β − μ·k), k = γ/sqrt(σ² + ε).
+struct ChannelAffine {
+  std::vector<float> k;
+  std::vector<float> shift;
+  bool relu = false;
+};
+
+/// The affine map of `bn` (evaluation statistics); `channels` must match; errors name `path`.
+ChannelAffine fold_batch_norm(BatchNorm2d& bn, int64_t channels, const std::string& path);
+
+/// A weight on its quantizer's grid: weight = (code − zero_point[c])·scale[c] per output channel c
+/// (one scale and zero point for the whole tensor when per-tensor and unfolded).
+struct QuantizedWeight {
+  Shape shape;                      ///< the weight's shape, output channels first
+  std::vector<int64_t> codes;       ///< integer codes, row-major like the weight
+  std::vector<float> scale;         ///< step per channel (or one)
+  std::vector<int64_t> zero_point;  ///< integer zero point per channel (or one)
+  int64_t qmin = 0;                 ///< lowest code of the grid
+  int64_t qmax = 0;                 ///< highest code of the grid
+  int bits = 0;                     ///< bits of a code
+  std::vector<float> bias;          ///< float bias per output channel (empty: none)
+
+  /// Output channels (shape[0]).
+  int64_t out_channels() const { return shape.at(0); }
+};
+
+/// The integer zero point −offset/scale of a grid; errors (naming `what`) when it is not an integer.
+int64_t integer_zero_point(float offset, float scale, const std::string& what);
+
+/// The layer's bias through `fold` (b·k + shift, a missing bias counting as 0); empty when it has neither.
+std::vector<float> folded_bias(const WeightedLayer& layer, const ChannelAffine* fold);
+
+/// The weight of `layer` as it is evaluated (codes checked to lie on the grid) with its bias; with
+/// `fold`, scale[c]·k[c] per output channel (the codes stay) and the folded bias. Errors name `path`
+/// (uninitialized quantizer, scales that do not match the channels, off-grid values).
+QuantizedWeight quantize_weight(QuantizedLayer& layer, const std::string& path,
+                                const ChannelAffine* fold = nullptr);
+
+}  // namespace qat

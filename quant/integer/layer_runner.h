@@ -1,0 +1,45 @@
+#pragma once
+// LayerRunner: one layer of a packed model as integer inference runs it — its input quantized on the
+// layer's grid, the int8 kernel, and an epilogue with the folded batch norm, the activation and, when the
+// next layer's input is quantized, the requantization onto that grid.
+#include <memory>
+#include <optional>
+
+#include "engine/kernels/int8_conv.h"
+#include "quant/export/packed_model.h"
+
+namespace qat {
+
+/// What follows a layer's folded batch norm: nothing, ReLU or ReLU6 (an Activation module after it).
+enum class Act { none, relu, relu6 };
+
+/// What a layer's output becomes: f32 (optionally added to the destination, ReLU after the sum), or the
+/// codes of the next layer's input; `act` applies before either.
+struct LayerOutput {
+  std::optional<InputGrid> requantize;
+  bool accumulate = false;
+  bool relu_after_sum = false;
+  Act act = Act::none;
+};
+
+/// One packed conv/linear layer: an int8 convolution of its input codes, or an f32 convolution with the
+/// dequantized weight when its input is float. A linear layer runs as a 1x1 convolution.
+class LayerRunner {
+ public:
+  /// Builds the kernel; errors name the layer (weights that do not fit s8, unsupported fusions).
+  LayerRunner(const PackedLayer& layer, const LayerOutput& output);
+  /// The layer on `x` (f32, or codes on its input grid): f32 NHWC ([N, out] for linear) or the codes of
+  /// the next layer's input.
+  Tensor run(const Tensor& x) const;
+  /// Accumulating form: adds the result to `dst` (NHWC f32).
+  void run_into(const Tensor& x, const Tensor& dst) const;
+
+ private:
+  Tensor input_of(const Tensor& x) const;
+
+  PackedLayer layer_;
+  kernels::Conv2dParams params_;
+  std::unique_ptr<kernels::Int8Conv> conv_;
+};
+
+}  // namespace qat

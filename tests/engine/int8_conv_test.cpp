@@ -1,0 +1,177 @@
+// Int8Conv against a reference computed on the same integer grid in double precision: the s32
+// accumulation is exact, so f32 outputs agree up to float rounding and requantized u8/s8 outputs agree
+// exactly (away from rounding ties); covers stride, padding with a src zero point (padding is real 0),
+// groups, the residual sum, ReLU and clipping, s8 inputs and a channel with a zero scale.
+#include "engine/kernels/int8_conv.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/random.h"
+
+namespace qat {
+namespace {
+
+using kernels::Conv2dParams;
+using kernels::Int8Conv;
+using kernels::Int8Epilogue;
+
+struct Problem {
+  Shape x;  // [N, C, H, W]
+  Shape w;  // [out, C/groups, K, K]
+  Conv2dParams p;
+  DType src_type = DType::u8;
+  int32_t zero_point = 0;
+};
+
+// Random codes in [lo, hi] as a plain NCHW int vector.
+std::vector<int> random_codes(int64_t n, int lo, int hi, Generator& gen) {
+  std::vector<int> v(n);
+  for (int& c : v) c = lo + static_cast<int>(gen.below(hi - lo + 1));
+  return v;
+}
+
+// acc[n][o][y][x] = Σ (src − zp)·w in double, padding counting as real zero.
+std::vector<double> reference_acc(const Problem& q, const std::vector<int>& src, const std::vector<int>& w) {
+  const Shape y = kernels::conv2d_output_shape(q.x, q.w, q.p);
+  const int64_t C = q.x[1], H = q.x[2], W = q.x[3], out = q.w[0], cg = q.w[1], K = q.w[2];
+  const int64_t per_group = out / q.p.groups;
+  std::vector<double> acc(numel(y), 0.0);
+  for (int64_t n = 0; n < y[0]; ++n)
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t oy = 0; oy < y[2]; ++oy)
+        for (int64_t ox = 0; ox < y[3]; ++ox) {
+          double sum = 0;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t ky = 0; ky < K; ++ky)
+              for (int64_t kx = 0; kx < K; ++kx) {
+                const int64_t iy = oy * q.p.stride - q.p.padding + ky,
+                              ix = ox * q.p.stride - q.p.padding + kx;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const int64_t c = (o / per_group) * cg + ci;
+                sum += static_cast<double>(src[((n * C + c) * H + iy) * W + ix] - q.zero_point) *
+                       w[((o * cg + ci) * K + ky) * K + kx];
+              }
+          acc[((n * out + o) * y[2] + oy) * y[3] + ox] = sum;
+        }
+  return acc;
+}
+
+Tensor codes_nhwc(const std::vector<int>& codes, const Shape& shape, DType type) {
+  Tensor plain = Tensor::empty(shape, type);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (type == DType::u8)
+      plain.data<uint8_t>()[i] = static_cast<uint8_t>(codes[i]);
+    else
+      plain.data<int8_t>()[i] = static_cast<int8_t>(codes[i]);
+  }
+  return plain.to_layout(kernels::nhwc_desc(shape, type));
+}
+
+Tensor weight_tensor(const std::vector<int>& codes, const Shape& shape) {
+  Tensor t = Tensor::empty(shape, DType::s8);
+  for (size_t i = 0; i < codes.size(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(codes[i]);
+  return t;
+}
+
+struct Case {
+  Problem q;
+  std::vector<int> src, w;
+  std::vector<float> scale, bias;
+  std::vector<double> acc;
+};
+
+Case make_case(const Problem& q, uint64_t seed) {
+  Generator gen(seed);
+  Case c{.q = q, .src = {}, .w = {}, .scale = {}, .bias = {}, .acc = {}};
+  const bool u8 = q.src_type == DType::u8;
+  c.src = random_codes(numel(q.x), u8 ? 0 : -127, u8 ? 15 : 127, gen);
+  c.w = random_codes(numel(q.w), -8, 7, gen);
+  for (int64_t o = 0; o < q.w[0]; ++o) {
+    c.scale.push_back(gen.uniform(0.001f, 0.02f) * (o % 3 == 2 ? -1.0f : 1.0f));
+    c.bias.push_back(gen.uniform(-0.5f, 0.5f));
+  }
+  c.acc = reference_acc(q, c.src, c.w);
+  return c;
+}
+
+// The channel of element i of a plain NCHW output.
+int64_t channel_of(size_t i, const Shape& y) { return static_cast<int64_t>(i) / (y[2] * y[3]) % y[1]; }
+
+void expect_float_output(const Problem& q, uint64_t seed) {
+  const Case c = make_case(q, seed);
+  const Int8Conv conv(weight_tensor(c.w, q.w), q.p, q.src_type, q.zero_point,
+                      {.scale = c.scale, .bias = c.bias, .lo = 0.0f});
+  const Tensor y = conv.forward(codes_nhwc(c.src, q.x, q.src_type));
+  const Shape ys = conv.output_shape(q.x);
+  ASSERT_EQ(y.shape(), ys);
+  const std::vector<float> got = y.to_vector();
+  for (size_t i = 0; i < got.size(); ++i) {
+    const int64_t o = channel_of(i, ys);
+    const double expected = std::max(0.0, c.scale[o] * c.acc[i] + c.bias[o]);
+    ASSERT_NEAR(got[i], expected, 1e-5 * std::max(1.0, std::abs(expected))) << "element " << i;
+  }
+}
+
+TEST(Int8Conv, FloatOutputMatchesTheIntegerGridReference) {
+  expect_float_output({.x = {2, 16, 9, 9}, .w = {32, 16, 3, 3}, .p = {.stride = 1, .padding = 1}}, 1);
+  expect_float_output({.x = {2, 16, 9, 9}, .w = {32, 16, 3, 3}, .p = {.stride = 2, .padding = 1}}, 2);
+  expect_float_output({.x = {3, 16, 8, 8}, .w = {16, 16, 1, 1}, .p = {.stride = 2}}, 3);
+}
+
+TEST(Int8Conv, SourceZeroPointTreatsPaddingAsRealZero) {
+  expect_float_output(
+      {.x = {2, 16, 7, 7}, .w = {16, 16, 3, 3}, .p = {.stride = 1, .padding = 1}, .zero_point = 5}, 4);
+}
+
+TEST(Int8Conv, SignedInputsAndGroups) {
+  expect_float_output({.x = {2, 16, 7, 7}, .w = {16, 16, 3, 3}, .p = {.padding = 1}, .src_type = DType::s8},
+                      5);
+  expect_float_output({.x = {2, 32, 7, 7}, .w = {32, 1, 3, 3}, .p = {.padding = 1, .groups = 32}}, 6);
+}
+
+TEST(Int8Conv, RequantizedOutputIsTheRoundedClippedValue) {
+  const Problem q{.x = {2, 16, 8, 8}, .w = {16, 16, 3, 3}, .p = {.padding = 1}};
+  const Case c = make_case(q, 7);
+  const float lo = 2.0f, hi = 13.0f;  // e.g. ReLU on a 4-bit grid with zero point 2
+  const Int8Conv conv(weight_tensor(c.w, q.w), q.p, q.src_type, 0,
+                      {.scale = c.scale, .bias = c.bias, .lo = lo, .hi = hi, .dst_type = DType::u8});
+  const Tensor y = conv.forward(codes_nhwc(c.src, q.x, q.src_type));
+  ASSERT_EQ(y.dtype(), DType::u8);
+  const std::vector<float> got = y.to_vector();
+  const Shape ys = conv.output_shape(q.x);
+  int ties = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const int64_t o = channel_of(i, ys);
+    const double v = std::clamp(c.scale[o] * c.acc[i] + c.bias[o], double{lo}, double{hi});
+    if (std::abs(v - std::floor(v) - 0.5) < 1e-4) {
+      ++ties;  // float rounding may go either way at a tie
+      continue;
+    }
+    ASSERT_EQ(got[i], std::nearbyint(v)) << "element " << i;
+  }
+  EXPECT_LT(ties, 10);
+}
+
+TEST(Int8Conv, AccumulatesOntoTheResidualBeforeTheReluAndZeroScaleChannelsGiveTheirBias) {
+  const Problem q{.x = {2, 16, 6, 6}, .w = {16, 16, 3, 3}, .p = {.padding = 1}};
+  Case c = make_case(q, 8);
+  c.scale[3] = 0.0f;
+  const Int8Conv conv(weight_tensor(c.w, q.w), q.p, q.src_type, 0,
+                      {.scale = c.scale, .bias = c.bias, .accumulate = true, .lo = 0.0f});
+  const Shape ys = conv.output_shape(q.x);
+  const Tensor residual = Generator(9).normal_tensor(ys);
+  const Tensor dst = residual.to_layout(kernels::nhwc_desc(ys, DType::f32));
+  const std::vector<float> before = residual.to_vector();
+  conv.forward_into(codes_nhwc(c.src, q.x, q.src_type), dst);
+  const std::vector<float> got = dst.to_vector();
+  for (size_t i = 0; i < got.size(); ++i) {
+    const int64_t o = channel_of(i, ys);
+    const double expected = std::max(0.0, c.scale[o] * c.acc[i] + c.bias[o] + before[i]);
+    ASSERT_NEAR(got[i], expected, 1e-5 * std::max(1.0, std::abs(expected))) << "element " << i;
+  }
+}
+
+}  // namespace
+}  // namespace qat
