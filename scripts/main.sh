@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds, then on Fashion-MNIST fine-tunes the committed
 # full-precision ResNet-20 with NIPQ and with LSQ at W4A4 and W2A2 (a few minutes), prints the comparison
 # table and the bits / size / BOPs of the NIPQ W2A2 model, exports that model to ONNX and runs it in
-# ONNX Runtime over the test set, and ends with the comparison's JSON line.
+# ONNX Runtime over the test set, exports it bit-packed and runs it with integer kernels, and ends with the
+# comparison's JSON line.
 # Everything goes to out/quickstart/ (finished runs are kept: a second invocation only re-reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,6 @@ $qat export $model --format onnx --out out/quickstart/nipq_w2a2.onnx
 if [ -d scripts/node_modules/onnxruntime-node ]; then
   echo "ONNX Runtime on out/quickstart/nipq_w2a2.onnx: $(node scripts/ort_eval.mjs out/quickstart/nipq_w2a2.onnx)"
 fi
+$qat export $model --format packed --out out/quickstart/nipq_w2a2.packed.h5 >/dev/null
+echo "Integer inference of out/quickstart/nipq_w2a2.packed.h5: $($qat eval out/quickstart/nipq_w2a2.packed.h5 | tail -n 1)"
 echo "$result"
