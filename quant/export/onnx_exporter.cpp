@@ -16,10 +16,12 @@
 #include "layers/activation.h"
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
+#include "layers/dropout.h"
 #include "layers/flatten.h"
 #include "layers/identity.h"
 #include "layers/linear.h"
 #include "layers/models/basic_block.h"
+#include "layers/models/inverted_residual.h"
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
 #include "quant/export/onnx_graph.h"
@@ -138,6 +140,7 @@ class Exporter {
  private:
   std::string sequence(Module& m, const std::string& path, const std::string& x);
   std::string block(BasicBlock& b, const std::string& path, const std::string& x);
+  std::string inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x);
   std::string weighted(Module& m, BatchNorm2d* bn, const std::string& path, const std::string& x);
   std::string quantize_input(const Quantizer& aq, const std::string& path, const std::string& x);
   std::string weight(WeightedLayer& layer, QuantizedLayer* q, const std::optional<ChannelAffine>& fold,
@@ -174,10 +177,11 @@ std::string Exporter::normalize(const std::string& x, const OnnxExportOptions& o
 std::string Exporter::module(Module& m, const std::string& path, const std::string& x) {
   if (dynamic_cast<Sequential*>(&m)) return sequence(m, path, x);
   if (auto* b = dynamic_cast<BasicBlock*>(&m)) return block(*b, path, x);
+  if (auto* b = dynamic_cast<InvertedResidual*>(&m)) return inverted_residual(*b, path, x);
   if (is_weighted(m)) return weighted(m, nullptr, path, x);
   if (const auto* a = dynamic_cast<const Activation*>(&m)) return activation(*a, path, x);
   if (auto* p = dynamic_cast<Pool2d*>(&m)) return pool(*p, path, x);
-  if (dynamic_cast<const Identity*>(&m)) return x;
+  if (dynamic_cast<const Identity*>(&m) || dynamic_cast<const Dropout*>(&m)) return x;  // dropout: eval
   if (dynamic_cast<const Flatten*>(&m)) {
     onnx::NodeProto& n = graph_.node("Flatten", {x}, path);
     set_attribute(n, "axis", int64_t{1});
@@ -216,6 +220,13 @@ std::string Exporter::block(BasicBlock& b, const std::string& path, const std::s
   const std::string shortcut = module(child(b, "shortcut", path), join(path, "shortcut"), x);
   const std::string sum = graph_.node("Add", {y, shortcut}, join(path, "add")).output(0);
   return graph_.node("Relu", {sum}, join(path, "relu")).output(0);
+}
+
+// expand → dw → project with project_bn folded (InvertedResidual::forward's child order), plus x when
+// the block is residual.
+std::string Exporter::inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x) {
+  const std::string y = sequence(b, path, x);
+  return b.residual() ? graph_.node("Add", {x, y}, join(path, "add")).output(0) : y;
 }
 
 // [quantized input →] Conv or Gemm with the (quantized, folded) weight and bias [→ Relu].

@@ -23,10 +23,10 @@ struct OnnxExportOptions {
 };
 
 /// The model as ONNX (ir_version 10, opset 21); the first output, "logits", is the model's output.
-/// Walks Sequential, BasicBlock, Conv2d / Linear (plain or in a QuantizedLayer, with a following
-/// BatchNorm2d folded in), ReLU/ReLU6 activations, global average pooling, Flatten and Identity;
-/// other modules, grids without an integer zero point and uninitialized quantizers are errors naming
-/// the layer. Switches `model` to evaluation mode.
+/// Walks Sequential, BasicBlock, InvertedResidual, Conv2d (grouped too) / Linear (plain or in a
+/// QuantizedLayer, with a following BatchNorm2d folded in), ReLU/ReLU6 activations, global average
+/// pooling, Flatten, Dropout and Identity; other modules, grids without an integer zero point and
+/// uninitialized quantizers are errors naming the layer. Switches `model` to evaluation mode.
 onnx::ModelProto export_onnx(Module& model, const OnnxExportOptions& options);
 
 /// Serializes `model` to `path` atomically; returns the number of bytes written.

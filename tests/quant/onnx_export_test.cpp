@@ -1,6 +1,7 @@
-// ONNX export of an LSQ W4A4 ResNet-20: the file parses back as opset 21 with a dynamic batch, 4-bit
-// weights as packed INT4 codes (the quantizer's own codes) with per-channel scales folded from batch
-// norm, one QuantizeLinear→DequantizeLinear per quantized input; unsupported modules name themselves.
+// ONNX export of LSQ-quantized ResNet-20 and MobileNetV2: the files parse back as opset 21 with a dynamic
+// batch, 4-bit weights as packed INT4 codes (the quantizer's own codes) with per-channel scales folded from
+// batch norm, grouped convolutions with their group count, one QuantizeLinear→DequantizeLinear per
+// quantized input; unsupported modules name themselves.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +10,10 @@
 #include "autograd/grad_mode.h"
 #include "engine/random.h"
 #include "layers/activation.h"
+#include "layers/conv2d.h"
 #include "layers/layer_norm.h"
+#include "layers/models/inverted_residual.h"
+#include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
 #include "layers/sequential.h"
 #include "quant/export/onnx_exporter.h"
@@ -55,6 +59,20 @@ const onnx::NodeProto& node(const onnx::GraphProto& g, const std::string& name) 
   for (const auto& n : g.node())
     if (n.name() == name) return n;
   throw Error("no node " + name);
+}
+
+onnx::ModelProto parse_back(const onnx::ModelProto& model) {
+  std::string bytes;
+  EXPECT_TRUE(model.SerializeToString(&bytes));
+  onnx::ModelProto parsed;
+  EXPECT_TRUE(parsed.ParseFromString(bytes));
+  return parsed;
+}
+
+int64_t int_attribute(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return a.i();
+  throw Error("node " + n.name() + " has no attribute " + name);
 }
 
 std::map<std::string, int> op_counts(const onnx::GraphProto& g) {
@@ -164,6 +182,77 @@ TEST(OnnxExport, ErrorsNameTheLayer) {
   gelu.add("act", std::make_shared<Activation>(ActivationKind::gelu));
   EXPECT_NE(test::error_of([&] { export_onnx(gelu, {}); }).find("activation 'act' is not ReLU or ReLU6"),
             std::string::npos);
+}
+
+// A tiny MobileNetV2 (width 0.25) with LSQ W4A4, depthwise weights at 3 bits, quantizers initialized.
+Exported export_mobilenet_v2() {
+  manual_seed(2);
+  Exported e{.model = mobilenet_v2({.width = 0.25, .in_channels = 1, .num_classes = 10}),
+             .quantized = {},
+             .proto = {}};
+  QuantPolicy policy;
+  policy.method = "lsq";
+  policy.weight_bits = policy.act_bits = 4;
+  policy.rules.push_back({.name_pattern = "", .layer_type = "depthwise", .weight_bits = 3, .act_bits = {}});
+  e.quantized = quant::apply(*e.model, policy);
+  {
+    NoGrad no_grad;
+    e.model->forward(Variable(Generator(3).uniform_tensor({4, 1, 28, 28}, 0.0f, 1.0f)));
+  }
+  e.proto = parse_back(export_onnx(*e.model, {.mean = {0.286f}, .stddev = {0.353f}}));
+  return e;
+}
+
+int count_relu6(const Module& m) {
+  int n = 0;
+  for (const auto& [name, c] : m.children()) {
+    const auto* a = dynamic_cast<const Activation*>(c.get());
+    n += (a && a->kind() == ActivationKind::relu6) + count_relu6(*c);
+  }
+  return n;
+}
+
+TEST(OnnxExport, MobileNetV2QdqStructureWithDepthwiseGroupsAndResiduals) {
+  const Exported e = export_mobilenet_v2();
+  const onnx::GraphProto& g = e.proto.graph();
+  ASSERT_EQ(g.input_size(), 1);
+  EXPECT_TRUE(g.input(0).type().tensor_type().shape().dim(0).has_dim_param()) << "the batch is dynamic";
+  EXPECT_EQ(g.output(0).name(), "logits");
+  EXPECT_EQ(g.output(0).type().tensor_type().shape().dim(1).dim_value(), 10);
+
+  const std::map<std::string, int> ops = op_counts(g);
+  const int layers = static_cast<int>(e.quantized.layers.size());
+  int inputs = 0, narrow_inputs = 0, residuals = 0;
+  for (const QuantizedSite& site : e.quantized.layers)
+    if (const Quantizer* aq = site.layer->input_quantizer()) {
+      ++inputs;
+      narrow_inputs += aq->bits() < 8;
+    }
+  for (const auto& [name, c] : e.model->children())
+    if (const auto* block = dynamic_cast<const InvertedResidual*>(c.get())) residuals += block->residual();
+  EXPECT_EQ(inputs, layers - 1);  // the stem reads the image
+  EXPECT_EQ(ops.count("BatchNormalization"), 0u);
+  EXPECT_EQ(ops.at("QuantizeLinear"), inputs);
+  EXPECT_EQ(ops.at("DequantizeLinear"), layers + inputs);
+  EXPECT_EQ(ops.at("Conv"), layers - 1);
+  EXPECT_EQ(ops.at("Gemm"), 1);
+  EXPECT_EQ(ops.at("Add"), residuals);
+  EXPECT_GE(residuals, 10);                                          // stride-1 blocks that keep their width
+  EXPECT_EQ(ops.at("Clip"), count_relu6(*e.model) + narrow_inputs);  // ReLU6, then each narrow input grid
+  EXPECT_EQ(ops.at("GlobalAveragePool"), 1);
+
+  int depthwise = 0;
+  for (const QuantizedSite& site : e.quantized.layers) {
+    const int bits = site.layer->weight_quantizer()->bits();
+    EXPECT_EQ(initializer(g, site.path + ".weight_code").data_type(), bits <= 4 ? kInt4 : kInt8) << site.path;
+    const auto* conv = dynamic_cast<const Conv2d*>(&site.layer->layer());
+    if (!conv || conv->options().groups == 1) continue;
+    ++depthwise;
+    EXPECT_EQ(bits, 3) << site.path;
+    EXPECT_EQ(int_attribute(node(g, site.path), "group"), conv->options().out) << site.path;
+    EXPECT_EQ(initializer(g, site.path + ".weight_code").dims(1), 1) << site.path;
+  }
+  EXPECT_EQ(depthwise, 17);
 }
 
 }  // namespace
