@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
     "       qat inspect CHECKPOINT [--set field.path=value ...]\n"
-    "       qat export CHECKPOINT --format onnx --out FILE [--set field.path=value ...]\n";
+    "       qat export CHECKPOINT --format onnx --out FILE [--text-data FILE] [--set field.path=value ...]\n";
 
 }  // namespace
 
