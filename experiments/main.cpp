@@ -23,7 +23,8 @@ constexpr const char* kUsage =
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
     "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
     "       qat inspect CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
-    "       qat export CHECKPOINT --format onnx|packed --out FILE [--set field.path=value ...]\n";
+    "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
+    "...]\n";
 
 }  // namespace
 

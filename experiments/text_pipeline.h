@@ -25,6 +25,8 @@ class TextPipeline : public DataPipeline {
   std::map<std::string, Tensor> assets() const override;
   /// The tokenizer the batches were made with.
   const Tokenizer& tokenizer() const { return *tokenizer_; }
+  /// The tokenized test split (limited by data.test_limit).
+  const TextDataset& test_set() const { return test_set_; }
 
  private:
   std::optional<Tokenizer> tokenizer_;

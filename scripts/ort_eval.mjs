@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs a model written by `qat export --format onnx` in ONNX Runtime (npm onnxruntime-node) over the
-// Fashion-MNIST test set and prints one JSON line: accuracy, samples, and with --dump-logits K the
-// logits of the first K images (to compare with the framework's own evaluation).
+// Fashion-MNIST test set, or with --text-data FILE over the tokenized examples `qat export --text-data FILE`
+// wrote (a BERT classifier's test split), and prints one JSON line: accuracy, samples, and with
+// --dump-logits K the logits of the first K examples (to compare with the framework's own evaluation).
 //
 // usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] [--threads T]
-//                                  [--data DIR]
+//                                  [--data DIR | --text-data FILE]
 // Setup: (cd scripts && npm install --ignore-scripts onnxruntime-node)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 
 const usage = 'usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] ' +
-  '[--threads T] [--data DIR]';
+  '[--threads T] [--data DIR | --text-data FILE]';
 
 function fail(message) {
   console.error(`ort_eval: error: ${message}`);
@@ -22,15 +23,16 @@ function fail(message) {
 
 function parseArgs(argv) {
   const args = { model: null, limit: 0, batch: 256, dumpLogits: 0, threads: 2,
-                 data: '/usr/share/datasets/fashion-mnist' };
+                 data: '/usr/share/datasets/fashion-mnist', textData: null };
   const numeric = { '--limit': 'limit', '--batch': 'batch', '--dump-logits': 'dumpLogits', '--threads': 'threads' };
+  const paths = { '--data': 'data', '--text-data': 'textData' };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
-    if (a in numeric || a === '--data') {
+    if (a in numeric || a in paths) {
       if (i + 1 >= argv.length) fail(`${a} needs a value\n${usage}`);
       const value = argv[++i];
-      if (a === '--data') {
-        args.data = value;
+      if (a in paths) {
+        args[paths[a]] = value;
         continue;
       }
       const n = Number(value);
@@ -64,13 +66,54 @@ function readIdx(path, rank) {
   return { dims, data };
 }
 
-function loadTestSet(dir, limit) {
+// Fashion-MNIST test images as float pixels in [0, 1], [size, 1, rows, cols] per batch.
+function loadImages(dir, limit) {
   const images = readIdx(join(dir, 't10k-images-idx3-ubyte.gz'), 3);
   const labels = readIdx(join(dir, 't10k-labels-idx1-ubyte.gz'), 1);
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) fail(`${count} images but ${labels.dims[0]} labels`);
-  const n = limit > 0 ? Math.min(limit, count) : count;
-  return { n, rows, cols, pixels: images.data, labels: labels.data };
+  const image = rows * cols;
+  return {
+    n: limit > 0 ? Math.min(limit, count) : count,
+    labels: labels.data,
+    feeds(session, first, size) {
+      const pixels = new Float32Array(size * image);
+      for (let i = 0; i < pixels.length; ++i) pixels[i] = images.data[first * image + i] / 255;
+      return { [session.inputNames[0]]: new ort.Tensor('float32', pixels, [size, 1, rows, cols]) };
+    },
+  };
+}
+
+// Token ids from `qat export --text-data`; a batch is padded to its longest sequence with pad_id and the
+// attention mask marks the real tokens.
+function loadText(file, limit) {
+  let data;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`${file}: ${e.message}`);
+  }
+  const { sequences, labels, pad_id: pad } = data;
+  if (!Array.isArray(sequences) || !Array.isArray(labels) || sequences.length !== labels.length ||
+      !Number.isInteger(pad)) {
+    fail(`${file}: expected "sequences", "labels" of the same length and "pad_id" (qat export --text-data)`);
+  }
+  return {
+    n: limit > 0 ? Math.min(limit, sequences.length) : sequences.length,
+    labels,
+    feeds(session, first, size) {
+      const batch = sequences.slice(first, first + size);
+      const length = Math.max(...batch.map((s) => s.length));
+      const ids = new BigInt64Array(size * length).fill(BigInt(pad));
+      const mask = new BigInt64Array(size * length);
+      batch.forEach((sequence, i) => sequence.forEach((id, t) => {
+        ids[i * length + t] = BigInt(id);
+        mask[i * length + t] = 1n;
+      }));
+      return { input_ids: new ort.Tensor('int64', ids, [size, length]),
+               attention_mask: new ort.Tensor('int64', mask, [size, length]) };
+    },
+  };
 }
 
 function argmax(row) {
@@ -81,7 +124,7 @@ function argmax(row) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const set = loadTestSet(args.data, args.limit);
+  const set = args.textData !== null ? loadText(args.textData, args.limit) : loadImages(args.data, args.limit);
   // Run the graph as written, so that the exported integer grids are reproduced exactly: "basic" skips
   // the int8 kernel fusions (and MatMulNBits, which quantizes activations at run time), and
   // session.disable_quant_qdq turns off the basic level's WeightBiasQuantization, which would round
@@ -92,17 +135,13 @@ async function main() {
     interOpNumThreads: 1,
     extra: { session: { disable_quant_qdq: '1' } },
   }).catch((e) => fail(`${args.model}: ${e.message}`));
-  const input = session.inputNames[0], output = session.outputNames[0];
-  const image = set.rows * set.cols;
+  const output = session.outputNames[0];
   const start = process.hrtime.bigint();
   let correct = 0, classes = 0;
   const logits = [];
   for (let first = 0; first < set.n; first += args.batch) {
     const size = Math.min(args.batch, set.n - first);
-    const pixels = new Float32Array(size * image);
-    for (let i = 0; i < pixels.length; ++i) pixels[i] = set.pixels[first * image + i] / 255;
-    const feeds = { [input]: new ort.Tensor('float32', pixels, [size, 1, set.rows, set.cols]) };
-    const result = (await session.run(feeds))[output];
+    const result = (await session.run(set.feeds(session, first, size)))[output];
     classes = result.dims[1];
     for (let i = 0; i < size; ++i) {
       const row = Array.from(result.data.subarray(i * classes, (i + 1) * classes));

@@ -11,16 +11,13 @@
 namespace qat {
 namespace {
 
-// Keys to ignore get this score offset: exp underflows to exactly 0 after softmax subtracts the max.
-constexpr float kMasked = -1e9f;
-
 void check_ids(const Tensor& ids, int64_t max_len) {
   QAT_CHECK(ids.defined() && ids.dtype() == DType::s32 && ids.ndim() == 2, "Bert: ids ", ids.str(),
             " must be s32 [B, T]");
   QAT_CHECK(ids.dim(1) <= max_len, "Bert: ids ", ids.str(), " are longer than max_len ", max_len);
 }
 
-// f32 [B, 1, 1, T] with 0 for tokens and kMasked for padding; undefined when nothing is masked.
+// f32 [B, 1, 1, T] with 0 for tokens and kBertMaskedScore for padding; undefined when nothing is masked.
 Tensor additive_mask(const Tensor& ids, const Tensor& mask) {
   if (!mask.defined()) return Tensor();
   QAT_CHECK((mask.dtype() == DType::s32 || mask.dtype() == DType::f32) && mask.shape() == ids.shape(),
@@ -32,7 +29,7 @@ Tensor additive_mask(const Tensor& ids, const Tensor& mask) {
   float* o = out.data<float>();
   bool any = false;
   for (int64_t i = 0; i < b * t; ++i) {
-    o[i] = m[i] != 0.0f ? 0.0f : kMasked;
+    o[i] = m[i] != 0.0f ? 0.0f : kBertMaskedScore;
     any |= m[i] == 0.0f;
   }
   return any ? out : Tensor();

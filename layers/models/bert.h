@@ -9,6 +9,9 @@
 
 namespace qat {
 
+/// The attention-score offset of keys to ignore: exp underflows to exactly 0 after softmax subtracts the max.
+inline constexpr float kBertMaskedScore = -1e9f;
+
 /// Which head forward() runs.
 enum class BertHead { mlm, classify };
 

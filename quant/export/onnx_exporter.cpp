@@ -16,10 +16,17 @@
 #include "layers/activation.h"
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
+#include "layers/dropout.h"
+#include "layers/embedding.h"
 #include "layers/flatten.h"
 #include "layers/identity.h"
+#include "layers/layer_norm.h"
 #include "layers/linear.h"
 #include "layers/models/basic_block.h"
+#include "layers/models/bert.h"
+#include "layers/models/inverted_residual.h"
+#include "layers/models/transformer_layer.h"
+#include "layers/multi_head_attention.h"
 #include "layers/pool2d.h"
 #include "layers/sequential.h"
 #include "quant/export/onnx_graph.h"
@@ -53,6 +60,30 @@ bool is_weighted(const Module& m) {
   return dynamic_cast<const QuantizedLayer*>(&m) || dynamic_cast<const WeightedLayer*>(&m);
 }
 
+// The values of the parameter `name` of `m` (a direct one, e.g. "weight").
+std::vector<float> parameter_values(const Module& m, const std::string& name, const std::string& path) {
+  for (const auto& [n, p] : m.named_parameters())
+    if (n == name) return p.data().to_vector();
+  detail::fail("onnx export: '", path, "' has no parameter '", name, "'");
+}
+
+// The [cols, rows] transpose of a row-major [rows, cols] matrix.
+template <typename T>
+std::vector<T> transposed(const std::vector<T>& values, int64_t rows, int64_t cols) {
+  std::vector<T> out(values.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
+
+template <typename M>
+M& child_as(const Module& parent, const std::string& name, const std::string& path, const char* expected) {
+  Module& c = child(parent, name, path);
+  auto* typed = dynamic_cast<M*>(&c);
+  QAT_CHECK(typed, "onnx export: '", join(path, name), "' is a ", type_name(c), ", expected a ", expected);
+  return *typed;
+}
+
 void check_initialized(const Quantizer& q, const std::string& what) {
   QAT_CHECK(q.initialized(), what, ": quantizer not initialized (run a forward pass or load a checkpoint)");
 }
@@ -64,18 +95,35 @@ class Exporter {
 
   std::string normalize(const std::string& x, const OnnxExportOptions& options);
   std::string module(Module& m, const std::string& path, const std::string& x);
+  std::string bert(Bert& b, const std::string& ids, const std::string& mask);
 
  private:
   std::string sequence(Module& m, const std::string& path, const std::string& x);
   std::string block(BasicBlock& b, const std::string& path, const std::string& x);
+  std::string inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x);
   std::string weighted(Module& m, BatchNorm2d* bn, const std::string& path, const std::string& x);
   std::string quantize_input(const Quantizer& aq, const std::string& path, const std::string& x);
   std::string weight(WeightedLayer& layer, QuantizedLayer* q, const std::optional<ChannelAffine>& fold,
                      const std::string& path);
+  std::string dequantize_weight(const QuantizedWeight& w, const Shape& dims, std::optional<int64_t> axis,
+                                const std::string& path);
   std::string bias(WeightedLayer& layer, const std::optional<ChannelAffine>& fold, const std::string& path);
   std::string clip(const std::string& x, float lo, float hi, const std::string& output);
   std::string activation(const Activation& a, const std::string& path, const std::string& x);
   std::string pool(Pool2d& p, const std::string& path, const std::string& x);
+  std::string matmul_linear(Module& m, const std::string& path, const std::string& x);
+  std::string matmul_weight(WeightedLayer& layer, QuantizedLayer* q, const std::string& path);
+  std::string tap(Module& m, const std::string& path, const std::string& x);
+  std::string layer_norm(LayerNorm& norm, const std::string& path, const std::string& x);
+  std::string embeddings(Bert& b, const std::string& ids);
+  std::string additive_mask(const std::string& mask);
+  std::string transformer_layer(TransformerLayer& t, const std::string& path, const std::string& x,
+                                const std::string& mask);
+  std::string attention(MultiHeadAttention& a, const std::string& path, const std::string& x,
+                        const std::string& mask);
+  std::string head(const std::string& split, int64_t part, const std::vector<int64_t>& perm,
+                   const std::string& path);
+  std::string op(const std::string& type, const std::vector<std::string>& inputs, const std::string& output);
 
   OnnxGraph graph_;
 };
@@ -104,10 +152,11 @@ std::string Exporter::normalize(const std::string& x, const OnnxExportOptions& o
 std::string Exporter::module(Module& m, const std::string& path, const std::string& x) {
   if (dynamic_cast<Sequential*>(&m)) return sequence(m, path, x);
   if (auto* b = dynamic_cast<BasicBlock*>(&m)) return block(*b, path, x);
+  if (auto* b = dynamic_cast<InvertedResidual*>(&m)) return inverted_residual(*b, path, x);
   if (is_weighted(m)) return weighted(m, nullptr, path, x);
   if (const auto* a = dynamic_cast<const Activation*>(&m)) return activation(*a, path, x);
   if (auto* p = dynamic_cast<Pool2d*>(&m)) return pool(*p, path, x);
-  if (dynamic_cast<const Identity*>(&m)) return x;
+  if (dynamic_cast<const Identity*>(&m) || dynamic_cast<const Dropout*>(&m)) return x;  // dropout: eval
   if (dynamic_cast<const Flatten*>(&m)) {
     onnx::NodeProto& n = graph_.node("Flatten", {x}, path);
     set_attribute(n, "axis", int64_t{1});
@@ -146,6 +195,13 @@ std::string Exporter::block(BasicBlock& b, const std::string& path, const std::s
   const std::string shortcut = module(child(b, "shortcut", path), join(path, "shortcut"), x);
   const std::string sum = graph_.node("Add", {y, shortcut}, join(path, "add")).output(0);
   return graph_.node("Relu", {sum}, join(path, "relu")).output(0);
+}
+
+// expand → dw → project with project_bn folded (InvertedResidual::forward's child order), plus x when
+// the block is residual.
+std::string Exporter::inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x) {
+  const std::string y = sequence(b, path, x);
+  return b.residual() ? op("Add", {x, y}, join(path, "add")) : y;
 }
 
 // [quantized input →] Conv or Gemm with the (quantized, folded) weight and bias [→ Relu].
@@ -207,17 +263,24 @@ std::string Exporter::weight(WeightedLayer& layer, QuantizedLayer* q,
   }
   const QuantizedWeight w = quantize_weight(*q, path, fold ? &*fold : nullptr);
   const bool per_channel = fold || w.scale.size() > 1;
+  return dequantize_weight(w, dims, per_channel ? std::optional<int64_t>(0) : std::nullopt, path);
+}
+
+// Codes of shape `dims` + DequantizeLinear with scales and zero points per channel along `axis` (or per
+// tensor), in the narrowest container of at least 4 bits that holds the grid and its zero points.
+std::string Exporter::dequantize_weight(const QuantizedWeight& w, const Shape& dims,
+                                        std::optional<int64_t> axis, const std::string& path) {
   const auto [zp_lo, zp_hi] = std::minmax_element(w.zero_point.begin(), w.zero_point.end());
   const OnnxIntegerType type =
       onnx_integer_type(std::min(w.qmin, *zp_lo), std::max(w.qmax, *zp_hi), 4, path + ".wq");
-  const Shape channel_dims = per_channel ? Shape{out} : Shape{};
+  const Shape channel_dims = axis ? Shape{dims[*axis]} : Shape{};
   onnx::NodeProto& n =
       graph_.node("DequantizeLinear",
                   {graph_.integers(path + ".weight_code", dims, w.codes, type),
                    graph_.floats(path + ".weight_scale", channel_dims, w.scale),
                    graph_.integers(path + ".weight_zero_point", channel_dims, w.zero_point, type)},
                   path + ".weight");
-  if (per_channel) set_attribute(n, "axis", int64_t{0});
+  if (axis) set_attribute(n, "axis", *axis);
   return path + ".weight";
 }
 
@@ -248,14 +311,168 @@ std::string Exporter::pool(Pool2d& p, const std::string& path, const std::string
   return graph_.node("GlobalAveragePool", {x}, path).output(0);
 }
 
-void set_tensor_type(onnx::ValueInfoProto& v, const std::string& name, const Shape& dims) {
+std::string Exporter::op(const std::string& type, const std::vector<std::string>& inputs,
+                         const std::string& output) {
+  return graph_.node(type, inputs, output).output(0);
+}
+
+// A Linear on [N, L, in] (Gemm takes matrices only): MatMul with the [in, out] weight, then Add the bias.
+std::string Exporter::matmul_linear(Module& m, const std::string& path, const std::string& x) {
+  QAT_CHECK(is_weighted(m), "onnx export: '", path, "' is a ", type_name(m), ", expected a Linear");
+  auto* q = dynamic_cast<QuantizedLayer*>(&m);
+  WeightedLayer& layer = q ? q->layer() : dynamic_cast<WeightedLayer&>(m);
+  QAT_CHECK(dynamic_cast<const Linear*>(&layer), "onnx export: '", path, "' is a ", type_name(layer),
+            ", expected a Linear");
+  const std::string input = q && q->input_quantizer() ? quantize_input(*q->input_quantizer(), path, x) : x;
+  const std::string product = op("MatMul", {input, matmul_weight(layer, q, path)}, path + ".matmul");
+  const std::string b = bias(layer, std::nullopt, path);
+  return b.empty() ? product : op("Add", {product, b}, path);
+}
+
+// A Linear's weight [out, in] as the [in, out] right operand of MatMul: float, or the integer codes
+// transposed + DequantizeLinear whose per-output-channel scales now run along axis 1.
+std::string Exporter::matmul_weight(WeightedLayer& layer, QuantizedLayer* q, const std::string& path) {
+  const int64_t out = layer.weight().dim(0), in = layer.weight().dim(1);
+  if (!q || !q->weight_quantizer())
+    return graph_.floats(path + ".weight", {in, out}, transposed(layer.weight().data().to_vector(), out, in));
+  QuantizedWeight w = quantize_weight(*q, path);
+  w.codes = transposed(w.codes, out, in);
+  return dequantize_weight(w, {in, out}, w.scale.size() > 1 ? std::optional<int64_t>(1) : std::nullopt, path);
+}
+
+// An attention tap: the Identity passes x through, the activation quantizer put in its place becomes Q/DQ.
+std::string Exporter::tap(Module& m, const std::string& path, const std::string& x) {
+  if (dynamic_cast<const Identity*>(&m)) return x;
+  if (const auto* q = dynamic_cast<const Quantizer*>(&m)) return quantize_input(*q, path, x);
+  detail::fail("onnx export: unsupported module '", path, "' (", type_name(m), ") at an attention input");
+}
+
+std::string Exporter::layer_norm(LayerNorm& norm, const std::string& path, const std::string& x) {
+  const Shape dims{norm.options().dim};
+  onnx::NodeProto& n =
+      graph_.node("LayerNormalization",
+                  {x, graph_.floats(path + ".weight", dims, parameter_values(norm, "weight", path)),
+                   graph_.floats(path + ".bias", dims, parameter_values(norm, "bias", path))},
+                  path);
+  set_attribute(n, "axis", int64_t{-1});
+  set_attribute(n, "epsilon", norm.options().eps);
+  return path;
+}
+
+// tok[ids] + pos[0 .. L − 1], the position rows broadcast over the batch (Bert::encode).
+std::string Exporter::embeddings(Bert& b, const std::string& ids) {
+  auto table = [&](const std::string& name) {
+    const auto& e = child_as<Embedding>(b, name, "", "Embedding");
+    return graph_.floats(name + ".weight", {e.options().vocab, e.options().dim},
+                         parameter_values(e, "weight", name));
+  };
+  const std::string tokens = op("Gather", {table("tok"), ids}, "tok");
+  const std::string shape = op("Shape", {ids}, "input_ids.shape");
+  const std::string length = op("Gather", {shape, graph_.int64s("input_ids.length_axis", {}, {1})}, "length");
+  const std::string positions = op(
+      "Range", {graph_.int64s("positions.start", {}, {0}), length, graph_.int64s("positions.delta", {}, {1})},
+      "positions");
+  return op("Add", {tokens, op("Gather", {table("pos"), positions}, "pos")}, "embedded");
+}
+
+// [N, 1, 1, L]: 0 where the mask is nonzero, kBertMaskedScore where it is 0, as Bert adds it to the scores.
+std::string Exporter::additive_mask(const std::string& mask) {
+  const std::string padding = op("Equal", {mask, graph_.int64s("mask.zero", {}, {0})}, "mask.padding");
+  const std::string scores = op("Where",
+                                {padding, graph_.floats("mask.masked_score", {}, {kBertMaskedScore}),
+                                 graph_.floats("mask.kept_score", {}, {0.0f})},
+                                "mask.scores");
+  return op("Unsqueeze", {scores, graph_.int64s("mask.axes", {2}, {1, 2})}, "mask.additive");
+}
+
+// x = n1(x + attn(x)); x = n2(x + f2(gelu(f1(x)))), dropout being the identity in evaluation.
+std::string Exporter::transformer_layer(TransformerLayer& t, const std::string& path, const std::string& x,
+                                        const std::string& mask) {
+  for (const char* name : {"drop1", "drop2"}) child_as<Dropout>(t, name, path, "Dropout");
+  const std::string attended = attention(child_as<MultiHeadAttention>(t, "attn", path, "MultiHeadAttention"),
+                                         join(path, "attn"), x, mask);
+  const std::string y = layer_norm(child_as<LayerNorm>(t, "n1", path, "LayerNorm"), join(path, "n1"),
+                                   op("Add", {x, attended}, join(path, "residual1")));
+  // Gelu (opset 20) with its default approximate="none" is the erf form our gelu computes.
+  const std::string hidden =
+      op("Gelu", {matmul_linear(child(t, "f1", path), join(path, "f1"), y)}, join(path, "gelu"));
+  const std::string ffn = matmul_linear(child(t, "f2", path), join(path, "f2"), hidden);
+  return layer_norm(child_as<LayerNorm>(t, "n2", path, "LayerNorm"), join(path, "n2"),
+                    op("Add", {y, ffn}, join(path, "residual2")));
+}
+
+// Part `part` (0 q, 1 k, 2 v) of qkv viewed as [N, L, 3, heads, d], transposed by `perm`.
+std::string Exporter::head(const std::string& split, int64_t part, const std::vector<int64_t>& perm,
+                           const std::string& path) {
+  onnx::NodeProto& gather = graph_.node("Gather", {split, graph_.int64s(path + ".part", {}, {part})}, path);
+  set_attribute(gather, "axis", int64_t{2});
+  onnx::NodeProto& transpose = graph_.node("Transpose", {path}, path + ".heads");
+  set_attribute(transpose, "perm", perm);
+  return transpose.output(0);
+}
+
+// out(softmax(q·kᵀ/sqrt(d) + mask)·v) per head, in MultiHeadAttention::forward's order: the taps see q, k
+// and v split into heads (k already transposed, which a per-tensor quantizer does not notice), q is
+// scaled after its tap, the mask is added before the softmax.
+std::string Exporter::attention(MultiHeadAttention& a, const std::string& path, const std::string& x,
+                                const std::string& mask) {
+  const int64_t hidden = a.options().hidden, heads = a.options().heads, d = hidden / heads;
+  const std::string qkv = matmul_linear(child(a, "qkv", path), join(path, "qkv"), x);
+  const std::string split =
+      op("Reshape", {qkv, graph_.int64s(join(path, "split.shape"), {5}, {0, 0, 3, heads, d})},
+         join(path, "split"));
+  auto operand = [&](int64_t part, const char* name, const std::vector<int64_t>& perm) {
+    return tap(child(a, name, path), join(path, name), head(split, part, perm, join(path, name) + ".split"));
+  };
+  const std::string q = operand(0, "q_in", {0, 2, 1, 3});
+  const std::string k_t = operand(1, "k_in", {0, 2, 3, 1});
+  const std::string v = operand(2, "v_in", {0, 2, 1, 3});
+  const float inv_sqrt_d = 1.0f / std::sqrt(static_cast<float>(d));  // as MultiHeadAttention computes it
+  const std::string scaled =
+      op("Mul", {q, graph_.floats(join(path, "inv_sqrt_d"), {}, {inv_sqrt_d})}, join(path, "q_scaled"));
+  const std::string scores = op("MatMul", {scaled, k_t}, join(path, "scores"));
+  onnx::NodeProto& softmax =
+      graph_.node("Softmax", {op("Add", {scores, mask}, join(path, "masked_scores"))}, join(path, "softmax"));
+  set_attribute(softmax, "axis", int64_t{-1});
+  const std::string probs = tap(child(a, "probs_in", path), join(path, "probs_in"), softmax.output(0));
+  onnx::NodeProto& merge = graph_.node("Transpose", {op("MatMul", {probs, v}, join(path, "context"))},
+                                       join(path, "context.tokens"));
+  set_attribute(merge, "perm", std::vector<int64_t>{0, 2, 1, 3});
+  const std::string merged =
+      op("Reshape", {merge.output(0), graph_.int64s(join(path, "merge.shape"), {3}, {0, 0, hidden})},
+         join(path, "merged"));
+  return matmul_linear(child(a, "out", path), join(path, "out"), merged);
+}
+
+// norm(embeddings) → transformer layers → cls_head on the first token's hidden state (Bert::classify).
+std::string Exporter::bert(Bert& b, const std::string& ids, const std::string& mask) {
+  std::string x = layer_norm(child_as<LayerNorm>(b, "norm", "", "LayerNorm"), "norm", embeddings(b, ids));
+  const std::string additive = additive_mask(mask);
+  const Module& layers = child(b, "layers", "");
+  for (const auto& [name, layer] : layers.children()) {
+    const std::string path = join("layers", name);
+    auto* t = dynamic_cast<TransformerLayer*>(layer.get());
+    QAT_CHECK(t, "onnx export: '", path, "' is a ", type_name(*layer), ", expected a TransformerLayer");
+    x = transformer_layer(*t, path, x, additive);
+  }
+  onnx::NodeProto& first = graph_.node("Gather", {x, graph_.int64s("cls_token.index", {}, {0})}, "cls_token");
+  set_attribute(first, "axis", int64_t{1});
+  return weighted(child(b, "cls_head", ""), nullptr, "cls_head", first.output(0));
+}
+
+// A tensor's type; dimension 0 is the dynamic batch "N", and with `dynamic_length` dimension 1 is the
+// dynamic sequence length "L".
+void set_tensor_type(onnx::ValueInfoProto& v, const std::string& name, int32_t elem_type, const Shape& dims,
+                     bool dynamic_length = false) {
   v.set_name(name);
   onnx::TypeProto::Tensor& t = *v.mutable_type()->mutable_tensor_type();
-  t.set_elem_type(onnx::TensorProto::FLOAT);
+  t.set_elem_type(elem_type);
   for (size_t i = 0; i < dims.size(); ++i) {
     onnx::TensorShapeProto::Dimension& d = *t.mutable_shape()->add_dim();
     if (i == 0)
-      d.set_dim_param("N");  // dynamic batch
+      d.set_dim_param("N");
+    else if (i == 1 && dynamic_length)
+      d.set_dim_param("L");
     else
       d.set_dim_value(dims[i]);
   }
@@ -267,23 +484,45 @@ Shape output_shape(Module& model, const OnnxExportOptions& o) {
   return model.forward(Variable(Tensor::zeros({1, o.channels, o.height, o.width}))).shape();
 }
 
-}  // namespace
-
-onnx::ModelProto export_onnx(Module& model, const OnnxExportOptions& options) {
-  model.eval();
+// An empty model of our IR version and opset with a graph named `name`.
+onnx::ModelProto empty_model(const std::string& name) {
   onnx::ModelProto proto;
   proto.set_ir_version(kIrVersion);
   proto.set_producer_name("qat");
   onnx::OperatorSetIdProto& opset = *proto.add_opset_import();
   opset.set_domain("");
   opset.set_version(kOpset);
+  proto.mutable_graph()->set_name(name);
+  return proto;
+}
+
+}  // namespace
+
+onnx::ModelProto export_onnx(Module& model, const OnnxExportOptions& options) {
+  if (auto* bert = dynamic_cast<Bert*>(&model)) return export_onnx(*bert, options.name);
+  model.eval();
+  onnx::ModelProto proto = empty_model(options.name);
   onnx::GraphProto& graph = *proto.mutable_graph();
-  graph.set_name(options.name);
-  set_tensor_type(*graph.add_input(), "input", {0, options.channels, options.height, options.width});
+  set_tensor_type(*graph.add_input(), "input", onnx::TensorProto::FLOAT,
+                  {0, options.channels, options.height, options.width});
   Exporter exporter(graph);
   const std::string y = exporter.module(model, "", exporter.normalize("input", options));
   OnnxGraph(graph).node("Identity", {y}, "logits");
-  set_tensor_type(*graph.add_output(), "logits", output_shape(model, options));
+  set_tensor_type(*graph.add_output(), "logits", onnx::TensorProto::FLOAT, output_shape(model, options));
+  return proto;
+}
+
+onnx::ModelProto export_onnx(Bert& model, const std::string& name) {
+  QAT_CHECK(model.options().head == BertHead::classify,
+            "onnx export: only BERT's classification head is exported (this model runs the masked-LM head)");
+  model.eval();
+  onnx::ModelProto proto = empty_model(name);
+  onnx::GraphProto& graph = *proto.mutable_graph();
+  for (const char* input : {"input_ids", "attention_mask"})
+    set_tensor_type(*graph.add_input(), input, onnx::TensorProto::INT64, {0, 0}, true);
+  Exporter exporter(graph);
+  OnnxGraph(graph).node("Identity", {exporter.bert(model, "input_ids", "attention_mask")}, "logits");
+  set_tensor_type(*graph.add_output(), "logits", onnx::TensorProto::FLOAT, {0, model.options().num_classes});
   return proto;
 }
 

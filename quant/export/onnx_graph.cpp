@@ -79,6 +79,14 @@ std::string OnnxGraph::integers(const std::string& name, const Shape& dims,
   return name;
 }
 
+std::string OnnxGraph::int64s(const std::string& name, const Shape& dims,
+                              const std::vector<int64_t>& values) {
+  QAT_CHECK(static_cast<int64_t>(values.size()) == numel(dims), "onnx export: ", name, " has ", values.size(),
+            " values for shape ", to_string(dims));
+  initializer(name, dims, onnx::TensorProto::INT64).mutable_int64_data()->Add(values.begin(), values.end());
+  return name;
+}
+
 void set_attribute(onnx::NodeProto& node, const std::string& name, int64_t value) {
   onnx::AttributeProto& a = *node.add_attribute();
   a.set_name(name);
@@ -91,6 +99,13 @@ void set_attribute(onnx::NodeProto& node, const std::string& name, const std::ve
   a.set_name(name);
   a.set_type(onnx::AttributeProto::INTS);
   for (const int64_t v : values) a.add_ints(v);
+}
+
+void set_attribute(onnx::NodeProto& node, const std::string& name, float value) {
+  onnx::AttributeProto& a = *node.add_attribute();
+  a.set_name(name);
+  a.set_type(onnx::AttributeProto::FLOAT);
+  a.set_f(value);
 }
 
 }  // namespace qat

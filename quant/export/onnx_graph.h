@@ -34,6 +34,8 @@ class OnnxGraph {
   /// Adds an integer initializer of `type` (int4 values packed two per byte, low nibble first).
   std::string integers(const std::string& name, const Shape& dims, const std::vector<int64_t>& values,
                        const OnnxIntegerType& type);
+  /// Adds an int64 initializer (shapes, axes, indices); returns its name.
+  std::string int64s(const std::string& name, const Shape& dims, const std::vector<int64_t>& values);
 
  private:
   onnx::TensorProto& initializer(const std::string& name, const Shape& dims, int32_t data_type);
@@ -44,5 +46,7 @@ class OnnxGraph {
 void set_attribute(onnx::NodeProto& node, const std::string& name, int64_t value);
 /// Sets an integer-list attribute.
 void set_attribute(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values);
+/// Sets a float attribute.
+void set_attribute(onnx::NodeProto& node, const std::string& name, float value);
 
 }  // namespace qat
