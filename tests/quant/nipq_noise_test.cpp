@@ -161,7 +161,8 @@ TEST(NipqNoise, BackwardRegeneratesTheForwardsNoise) {
   const Variable x(gen.normal_tensor(shape, 0.0f, 2.0f), true);
   std::vector<float> raw;
   for (float a : alpha) raw.push_back(test::softplus_inverse(a));
-  const Variable a(Tensor::from_vector({3}, raw), true), theta(Tensor::full({1}, nipq_theta_for_bits(4, 2, 14)));
+  const Variable a(Tensor::from_vector({3}, raw), true),
+      theta(Tensor::full({1}, nipq_theta_for_bits(4, 2, 14)));
   const NipqSettings s{.is_signed = true, .noise = true, .histogram = true, .bits_min = 2, .bits_max = 14};
   const Tensor g = gen.normal_tensor(shape);
   const Variable y = nipq_quantize(x, a, theta, s, {.key = 77, .jitter = 0.0f, .noise = Tensor()});
