@@ -107,4 +107,10 @@ std::string module_type_name(const Module& module) {
   return status == 0 ? name.get() : typeid(module).name();
 }
 
+Module& child_of(const Module& parent, const std::string& name, const std::string& path, const char* what) {
+  for (const auto& [n, c] : parent.children())
+    if (n == name) return *c;
+  detail::fail(what, ": '", path, "' has no child '", name, "'");
+}
+
 }  // namespace qat

@@ -76,5 +76,7 @@ class Module {
 std::string child_path(const std::string& prefix, const std::string& name);
 /// The demangled C++ type of a module ("qat::LayerNorm"), for error messages.
 std::string module_type_name(const Module& module);
+/// The direct child `name` of `parent`, the module at `path`; `what` prefixes the error when it has none.
+Module& child_of(const Module& parent, const std::string& name, const std::string& path, const char* what);
 
 }  // namespace qat

@@ -32,4 +32,11 @@ Variable QuantizedLayer::forward(const Variable& x) {
   return y;
 }
 
+WeightedLayer* weighted_layer_of(Module& m) {
+  if (auto* q = dynamic_cast<QuantizedLayer*>(&m)) return &q->layer();
+  return dynamic_cast<WeightedLayer*>(&m);
+}
+
+const WeightedLayer* weighted_layer_of(const Module& m) { return weighted_layer_of(const_cast<Module&>(m)); }
+
 }  // namespace qat

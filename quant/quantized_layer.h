@@ -36,4 +36,9 @@ class QuantizedLayer : public Module {
   double input_elements_per_sample_ = 0.0;
 };
 
+/// The Conv2d/Linear that `m` is, or that it wraps when it is a QuantizedLayer; null for other modules.
+WeightedLayer* weighted_layer_of(Module& m);
+/// Const form of weighted_layer_of.
+const WeightedLayer* weighted_layer_of(const Module& m);
+
 }  // namespace qat

@@ -1,14 +1,9 @@
 #include "quant/export/onnx_exporter.h"
 
-#include <cxxabi.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <map>
-#include <memory>
 #include <optional>
-#include <typeinfo>
 
 #include "autograd/grad_mode.h"
 #include "engine/atomic_file.h"
@@ -39,26 +34,11 @@ namespace {
 constexpr int64_t kIrVersion = 10;  // the first IR version with INT4/UINT4
 constexpr int64_t kOpset = 21;      // the first opset whose QuantizeLinear/DequantizeLinear take int4
 
-std::string type_name(const Module& m) {
-  int status = 0;
-  const std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(typeid(m).name(), nullptr, nullptr, &status), std::free);
-  return status == 0 ? name.get() : typeid(m).name();
-}
-
-std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
-}
-
 Module& child(const Module& m, const std::string& name, const std::string& path) {
-  for (const auto& [n, c] : m.children())
-    if (n == name) return *c;
-  detail::fail("onnx export: '", path, "' has no child '", name, "'");
+  return child_of(m, name, path, "onnx export");
 }
 
-bool is_weighted(const Module& m) {
-  return dynamic_cast<const QuantizedLayer*>(&m) || dynamic_cast<const WeightedLayer*>(&m);
-}
+bool is_weighted(const Module& m) { return weighted_layer_of(m) != nullptr; }
 
 // The values of the parameter `name` of `m` (a direct one, e.g. "weight").
 std::vector<float> parameter_values(const Module& m, const std::string& name, const std::string& path) {
@@ -80,7 +60,8 @@ template <typename M>
 M& child_as(const Module& parent, const std::string& name, const std::string& path, const char* expected) {
   Module& c = child(parent, name, path);
   auto* typed = dynamic_cast<M*>(&c);
-  QAT_CHECK(typed, "onnx export: '", join(path, name), "' is a ", type_name(c), ", expected a ", expected);
+  QAT_CHECK(typed, "onnx export: '", child_path(path, name), "' is a ", module_type_name(c), ", expected a ",
+            expected);
   return *typed;
 }
 
@@ -164,7 +145,7 @@ std::string Exporter::module(Module& m, const std::string& path, const std::stri
   }
   QAT_CHECK(!dynamic_cast<const BatchNorm2d*>(&m), "onnx export: batch norm '", path,
             "' does not follow a convolution, so it cannot be folded");
-  detail::fail("onnx export: unsupported module '", path, "' (", type_name(m), ")");
+  detail::fail("onnx export: unsupported module '", path, "' (", module_type_name(m), ")");
 }
 
 // Children in order; a weighted layer followed by a batch norm is exported as one folded layer.
@@ -175,10 +156,10 @@ std::string Exporter::sequence(Module& m, const std::string& path, const std::st
     Module& c = *children[i].second;
     auto* bn = i + 1 < children.size() ? dynamic_cast<BatchNorm2d*>(children[i + 1].second.get()) : nullptr;
     if (is_weighted(c) && bn) {
-      y = weighted(c, bn, join(path, children[i].first), y);
+      y = weighted(c, bn, child_path(path, children[i].first), y);
       ++i;
     } else {
-      y = module(c, join(path, children[i].first), y);
+      y = module(c, child_path(path, children[i].first), y);
     }
   }
   return y;
@@ -188,26 +169,26 @@ std::string Exporter::sequence(Module& m, const std::string& path, const std::st
 std::string Exporter::block(BasicBlock& b, const std::string& path, const std::string& x) {
   auto conv_bn = [&](const std::string& conv, const std::string& bn, const std::string& in) {
     auto* norm = dynamic_cast<BatchNorm2d*>(&child(b, bn, path));
-    QAT_CHECK(norm, "onnx export: '", join(path, bn), "' is not a BatchNorm2d");
-    return weighted(child(b, conv, path), norm, join(path, conv), in);
+    QAT_CHECK(norm, "onnx export: '", child_path(path, bn), "' is not a BatchNorm2d");
+    return weighted(child(b, conv, path), norm, child_path(path, conv), in);
   };
   const std::string y = conv_bn("conv2", "bn2", conv_bn("conv1", "bn1", x));
-  const std::string shortcut = module(child(b, "shortcut", path), join(path, "shortcut"), x);
-  const std::string sum = graph_.node("Add", {y, shortcut}, join(path, "add")).output(0);
-  return graph_.node("Relu", {sum}, join(path, "relu")).output(0);
+  const std::string shortcut = module(child(b, "shortcut", path), child_path(path, "shortcut"), x);
+  const std::string sum = graph_.node("Add", {y, shortcut}, child_path(path, "add")).output(0);
+  return graph_.node("Relu", {sum}, child_path(path, "relu")).output(0);
 }
 
 // expand → dw → project with project_bn folded (InvertedResidual::forward's child order), plus x when
 // the block is residual.
 std::string Exporter::inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x) {
   const std::string y = sequence(b, path, x);
-  return b.residual() ? op("Add", {x, y}, join(path, "add")) : y;
+  return b.residual() ? op("Add", {x, y}, child_path(path, "add")) : y;
 }
 
 // [quantized input →] Conv or Gemm with the (quantized, folded) weight and bias [→ Relu].
 std::string Exporter::weighted(Module& m, BatchNorm2d* bn, const std::string& path, const std::string& x) {
   auto* q = dynamic_cast<QuantizedLayer*>(&m);
-  WeightedLayer& layer = q ? q->layer() : dynamic_cast<WeightedLayer&>(m);
+  WeightedLayer& layer = *weighted_layer_of(m);
   const std::string input = q && q->input_quantizer() ? quantize_input(*q->input_quantizer(), path, x) : x;
   std::optional<ChannelAffine> fold;
   if (bn) fold = fold_batch_norm(*bn, layer.weight().dim(0), path);
@@ -223,7 +204,7 @@ std::string Exporter::weighted(Module& m, BatchNorm2d* bn, const std::string& pa
     set_attribute(n, "group", o.groups);
   } else {
     QAT_CHECK(dynamic_cast<const Linear*>(&layer) && !fold, "onnx export: unsupported layer '", path, "' (",
-              type_name(layer), fold ? " followed by a batch norm" : "", ")");
+              module_type_name(layer), fold ? " followed by a batch norm" : "", ")");
     set_attribute(graph_.node("Gemm", inputs, path), "transB", int64_t{1});
   }
   return fold && fold->relu ? graph_.node("Relu", {path}, path + ".relu").output(0) : path;
@@ -318,10 +299,10 @@ std::string Exporter::op(const std::string& type, const std::vector<std::string>
 
 // A Linear on [N, L, in] (Gemm takes matrices only): MatMul with the [in, out] weight, then Add the bias.
 std::string Exporter::matmul_linear(Module& m, const std::string& path, const std::string& x) {
-  QAT_CHECK(is_weighted(m), "onnx export: '", path, "' is a ", type_name(m), ", expected a Linear");
+  QAT_CHECK(is_weighted(m), "onnx export: '", path, "' is a ", module_type_name(m), ", expected a Linear");
   auto* q = dynamic_cast<QuantizedLayer*>(&m);
-  WeightedLayer& layer = q ? q->layer() : dynamic_cast<WeightedLayer&>(m);
-  QAT_CHECK(dynamic_cast<const Linear*>(&layer), "onnx export: '", path, "' is a ", type_name(layer),
+  WeightedLayer& layer = *weighted_layer_of(m);
+  QAT_CHECK(dynamic_cast<const Linear*>(&layer), "onnx export: '", path, "' is a ", module_type_name(layer),
             ", expected a Linear");
   const std::string input = q && q->input_quantizer() ? quantize_input(*q->input_quantizer(), path, x) : x;
   const std::string product = op("MatMul", {input, matmul_weight(layer, q, path)}, path + ".matmul");
@@ -344,7 +325,8 @@ std::string Exporter::matmul_weight(WeightedLayer& layer, QuantizedLayer* q, con
 std::string Exporter::tap(Module& m, const std::string& path, const std::string& x) {
   if (dynamic_cast<const Identity*>(&m)) return x;
   if (const auto* q = dynamic_cast<const Quantizer*>(&m)) return quantize_input(*q, path, x);
-  detail::fail("onnx export: unsupported module '", path, "' (", type_name(m), ") at an attention input");
+  detail::fail("onnx export: unsupported module '", path, "' (", module_type_name(m),
+               ") at an attention input");
 }
 
 std::string Exporter::layer_norm(LayerNorm& norm, const std::string& path, const std::string& x) {
@@ -390,15 +372,15 @@ std::string Exporter::transformer_layer(TransformerLayer& t, const std::string& 
                                         const std::string& mask) {
   for (const char* name : {"drop1", "drop2"}) child_as<Dropout>(t, name, path, "Dropout");
   const std::string attended = attention(child_as<MultiHeadAttention>(t, "attn", path, "MultiHeadAttention"),
-                                         join(path, "attn"), x, mask);
-  const std::string y = layer_norm(child_as<LayerNorm>(t, "n1", path, "LayerNorm"), join(path, "n1"),
-                                   op("Add", {x, attended}, join(path, "residual1")));
+                                         child_path(path, "attn"), x, mask);
+  const std::string y = layer_norm(child_as<LayerNorm>(t, "n1", path, "LayerNorm"), child_path(path, "n1"),
+                                   op("Add", {x, attended}, child_path(path, "residual1")));
   // Gelu (opset 20) with its default approximate="none" is the erf form our gelu computes.
   const std::string hidden =
-      op("Gelu", {matmul_linear(child(t, "f1", path), join(path, "f1"), y)}, join(path, "gelu"));
-  const std::string ffn = matmul_linear(child(t, "f2", path), join(path, "f2"), hidden);
-  return layer_norm(child_as<LayerNorm>(t, "n2", path, "LayerNorm"), join(path, "n2"),
-                    op("Add", {y, ffn}, join(path, "residual2")));
+      op("Gelu", {matmul_linear(child(t, "f1", path), child_path(path, "f1"), y)}, child_path(path, "gelu"));
+  const std::string ffn = matmul_linear(child(t, "f2", path), child_path(path, "f2"), hidden);
+  return layer_norm(child_as<LayerNorm>(t, "n2", path, "LayerNorm"), child_path(path, "n2"),
+                    op("Add", {y, ffn}, child_path(path, "residual2")));
 }
 
 // Part `part` (0 q, 1 k, 2 v) of qkv viewed as [N, L, 3, heads, d], transposed by `perm`.
@@ -417,31 +399,32 @@ std::string Exporter::head(const std::string& split, int64_t part, const std::ve
 std::string Exporter::attention(MultiHeadAttention& a, const std::string& path, const std::string& x,
                                 const std::string& mask) {
   const int64_t hidden = a.options().hidden, heads = a.options().heads, d = hidden / heads;
-  const std::string qkv = matmul_linear(child(a, "qkv", path), join(path, "qkv"), x);
+  const std::string qkv = matmul_linear(child(a, "qkv", path), child_path(path, "qkv"), x);
   const std::string split =
-      op("Reshape", {qkv, graph_.int64s(join(path, "split.shape"), {5}, {0, 0, 3, heads, d})},
-         join(path, "split"));
+      op("Reshape", {qkv, graph_.int64s(child_path(path, "split.shape"), {5}, {0, 0, 3, heads, d})},
+         child_path(path, "split"));
   auto operand = [&](int64_t part, const char* name, const std::vector<int64_t>& perm) {
-    return tap(child(a, name, path), join(path, name), head(split, part, perm, join(path, name) + ".split"));
+    return tap(child(a, name, path), child_path(path, name),
+               head(split, part, perm, child_path(path, name) + ".split"));
   };
   const std::string q = operand(0, "q_in", {0, 2, 1, 3});
   const std::string k_t = operand(1, "k_in", {0, 2, 3, 1});
   const std::string v = operand(2, "v_in", {0, 2, 1, 3});
   const float inv_sqrt_d = 1.0f / std::sqrt(static_cast<float>(d));  // as MultiHeadAttention computes it
-  const std::string scaled =
-      op("Mul", {q, graph_.floats(join(path, "inv_sqrt_d"), {}, {inv_sqrt_d})}, join(path, "q_scaled"));
-  const std::string scores = op("MatMul", {scaled, k_t}, join(path, "scores"));
-  onnx::NodeProto& softmax =
-      graph_.node("Softmax", {op("Add", {scores, mask}, join(path, "masked_scores"))}, join(path, "softmax"));
+  const std::string scaled = op("Mul", {q, graph_.floats(child_path(path, "inv_sqrt_d"), {}, {inv_sqrt_d})},
+                                child_path(path, "q_scaled"));
+  const std::string scores = op("MatMul", {scaled, k_t}, child_path(path, "scores"));
+  onnx::NodeProto& softmax = graph_.node(
+      "Softmax", {op("Add", {scores, mask}, child_path(path, "masked_scores"))}, child_path(path, "softmax"));
   set_attribute(softmax, "axis", int64_t{-1});
-  const std::string probs = tap(child(a, "probs_in", path), join(path, "probs_in"), softmax.output(0));
-  onnx::NodeProto& merge = graph_.node("Transpose", {op("MatMul", {probs, v}, join(path, "context"))},
-                                       join(path, "context.tokens"));
+  const std::string probs = tap(child(a, "probs_in", path), child_path(path, "probs_in"), softmax.output(0));
+  onnx::NodeProto& merge = graph_.node("Transpose", {op("MatMul", {probs, v}, child_path(path, "context"))},
+                                       child_path(path, "context.tokens"));
   set_attribute(merge, "perm", std::vector<int64_t>{0, 2, 1, 3});
   const std::string merged =
-      op("Reshape", {merge.output(0), graph_.int64s(join(path, "merge.shape"), {3}, {0, 0, hidden})},
-         join(path, "merged"));
-  return matmul_linear(child(a, "out", path), join(path, "out"), merged);
+      op("Reshape", {merge.output(0), graph_.int64s(child_path(path, "merge.shape"), {3}, {0, 0, hidden})},
+         child_path(path, "merged"));
+  return matmul_linear(child(a, "out", path), child_path(path, "out"), merged);
 }
 
 // norm(embeddings) → transformer layers → cls_head on the first token's hidden state (Bert::classify).
@@ -450,9 +433,10 @@ std::string Exporter::bert(Bert& b, const std::string& ids, const std::string& m
   const std::string additive = additive_mask(mask);
   const Module& layers = child(b, "layers", "");
   for (const auto& [name, layer] : layers.children()) {
-    const std::string path = join("layers", name);
+    const std::string path = child_path("layers", name);
     auto* t = dynamic_cast<TransformerLayer*>(layer.get());
-    QAT_CHECK(t, "onnx export: '", path, "' is a ", type_name(*layer), ", expected a TransformerLayer");
+    QAT_CHECK(t, "onnx export: '", path, "' is a ", module_type_name(*layer),
+              ", expected a TransformerLayer");
     x = transformer_layer(*t, path, x, additive);
   }
   onnx::NodeProto& first = graph_.node("Gather", {x, graph_.int64s("cls_token.index", {}, {0})}, "cls_token");

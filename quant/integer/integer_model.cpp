@@ -22,14 +22,7 @@
 namespace qat {
 namespace {
 
-bool is_weighted(const Module& m) {
-  return dynamic_cast<const QuantizedLayer*>(&m) || dynamic_cast<const WeightedLayer*>(&m);
-}
-
-const WeightedLayer& weighted_layer(const Module& m) {
-  if (const auto* q = dynamic_cast<const QuantizedLayer*>(&m)) return q->layer();
-  return dynamic_cast<const WeightedLayer&>(m);
-}
+bool is_weighted(const Module& m) { return weighted_layer_of(m) != nullptr; }
 
 using Step = std::function<Tensor(Tensor)>;
 
@@ -67,15 +60,13 @@ class Compiler {
 };
 
 Module& child(const Module& m, const std::string& name, const std::string& path) {
-  for (const auto& [n, c] : m.children())
-    if (n == name) return *c;
-  detail::fail("integer inference: '", path, "' has no child '", name, "'");
+  return child_of(m, name, path, "integer inference");
 }
 
 // The packed record of a weighted module, checked against the module (kind, geometry, folded batch norm).
 const PackedLayer& Compiler::layer(const Module& m, const std::string& path, const std::string& bn_path) {
   const PackedLayer& l = packed_.layer(path);
-  const WeightedLayer& w = weighted_layer(m);
+  const WeightedLayer& w = *weighted_layer_of(m);
   QAT_CHECK(l.weight.shape == w.weight().shape(), "integer inference: layer '", path, "' has weight ",
             to_string(l.weight.shape), " in the packed model but ", to_string(w.weight().shape()),
             " in the architecture");
