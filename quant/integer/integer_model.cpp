@@ -50,6 +50,7 @@ class Compiler {
 
  private:
   void flatten(Module& m, const std::string& path, std::vector<Item>& items);
+  std::shared_ptr<LayerRunner> runner(const std::vector<Item>& items, size_t i, bool accumulate);
   std::vector<std::shared_ptr<LayerRunner>> layer_chain(const std::vector<Item>& items, bool accumulate_last);
   void chain(const std::vector<Item>& items, std::vector<Step>& steps);
   Step basic_block(Module& b, const std::string& path);
@@ -104,40 +105,38 @@ void Compiler::flatten(Module& m, const std::string& path, std::vector<Item>& it
   }
 }
 
-// Runners of consecutive weighted items: each with a quantized input of its own (an int8 kernel) writes
-// the codes of the next one's input when that is quantized; the last one adds onto its destination when
-// `accumulate_last`.
+// The runner of weighted item i: an int8 layer (one whose input is quantized) followed by another weighted
+// layer writes the codes of that layer's input; `accumulate` adds its result onto the destination.
+std::shared_ptr<LayerRunner> Compiler::runner(const std::vector<Item>& items, size_t i, bool accumulate) {
+  const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
+  LayerOutput output{.requantize = std::nullopt, .accumulate = accumulate, .act = items[i].act};
+  if (current.input && i + 1 < items.size() && is_weighted(*items[i + 1].module))
+    output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
+  return std::make_shared<LayerRunner>(current, output);
+}
+
+// Runners of consecutive weighted items (a residual block's body); the last one adds onto its destination
+// when `accumulate_last`.
 std::vector<std::shared_ptr<LayerRunner>> Compiler::layer_chain(const std::vector<Item>& items,
                                                                 bool accumulate_last) {
   std::vector<std::shared_ptr<LayerRunner>> runners;
   for (size_t i = 0; i < items.size(); ++i) {
     QAT_CHECK(is_weighted(*items[i].module), "integer inference: '", items[i].path,
               "' inside a residual block is not a conv/linear layer");
-    const bool last = i + 1 == items.size();
-    LayerOutput output{
-        .requantize = std::nullopt, .accumulate = last && accumulate_last, .act = items[i].act};
-    const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
-    if (!last && current.input)
-      output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
-    runners.push_back(std::make_shared<LayerRunner>(current, output));
+    runners.push_back(runner(items, i, accumulate_last && i + 1 == items.size()));
   }
   return runners;
 }
 
-// Steps of a flattened Sequential; an int8 layer right before another one with a quantized input writes
-// that input's codes directly.
+// Steps of a flattened Sequential: weighted items through their runners, the others as modules.
 void Compiler::chain(const std::vector<Item>& items, std::vector<Step>& steps) {
   for (size_t i = 0; i < items.size(); ++i) {
     if (!is_weighted(*items[i].module)) {
       module(*items[i].module, items[i].path, steps);
       continue;
     }
-    const PackedLayer& current = layer(*items[i].module, items[i].path, items[i].bn_path);
-    LayerOutput output{.requantize = std::nullopt, .act = items[i].act};
-    if (current.input && i + 1 < items.size() && is_weighted(*items[i + 1].module))
-      output.requantize = layer(*items[i + 1].module, items[i + 1].path, items[i + 1].bn_path).input;
-    auto runner = std::make_shared<LayerRunner>(current, output);
-    steps.push_back([runner](Tensor x) { return runner->run(x); });
+    std::shared_ptr<LayerRunner> r = runner(items, i, false);
+    steps.push_back([r](Tensor x) { return r->run(x); });
   }
 }
 
