@@ -61,6 +61,17 @@ Variable rounding_path(const Variable& x, const Variable& alpha_raw, const Varia
                          });
 }
 
+// The kernel's view of one draw; it points into `k` and `given`, so each user builds it from its own copies.
+kernels::NoiseProxy noise_proxy(const NipqScalars& k, const NipqSettings& s, uint64_t key,
+                                const Tensor& given) {
+  return {.alpha = k.alpha.data(),
+          .levels = static_cast<float>(k.levels),
+          .is_signed = s.is_signed,
+          .histogram = s.histogram,
+          .key = key,
+          .given_noise = given.defined() ? given.data<float>() : nullptr};
+}
+
 Variable noise_path(const Variable& x, const Variable& alpha_raw, const Variable& theta, const NipqScalars& k,
                     const NipqSettings& s, const NipqDraws& draws) {
   const Tensor given = draws.noise.defined() ? draws.noise.contiguous() : Tensor();
@@ -69,26 +80,18 @@ Variable noise_path(const Variable& x, const Variable& alpha_raw, const Variable
             " does not match input ", in.str());
   const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
   Tensor out = empty_like(in);
-  const kernels::NoiseProxy proxy{.alpha = k.alpha.data(),
-                                  .levels = static_cast<float>(k.levels),
-                                  .is_signed = s.is_signed,
-                                  .histogram = s.histogram,
-                                  .key = draws.key,
-                                  .given_noise = given.defined() ? given.data<float>() : nullptr};
-  kernels::NoiseTable table =
-      kernels::noise_proxy_forward(raw_floats(in), raw_floats(out), channels, inner, proxy);
+  kernels::NoiseTable table = kernels::noise_proxy_forward(raw_floats(in), raw_floats(out), channels, inner,
+                                                           noise_proxy(k, s, draws.key, given));
   const float lo = s.is_signed ? -1.0f : 0.0f, range = s.bits_max - s.bits_min;
   return Variable::record(
       "nipq_noise", std::move(out), {x, alpha_raw, theta},
-      [in, given, k, proxy, table = std::move(table), lo, range, channels,
+      [in, given, k, s, key = draws.key, table = std::move(table), lo, range, channels,
        inner](const Tensor& g) -> std::vector<Tensor> {
         const Tensor grad = g.to_layout(in.desc());
         Tensor dx = empty_like(in);
-        kernels::NoiseProxy p = proxy;  // the copies this closure owns
-        p.alpha = k.alpha.data();
-        p.given_noise = given.defined() ? given.data<float>() : nullptr;
-        const kernels::NoiseGradSums sums = kernels::noise_proxy_backward(
-            raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner, p, table);
+        const kernels::NoiseGradSums sums =
+            kernels::noise_proxy_backward(raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner,
+                                          noise_proxy(k, s, key, given), table);
         // Inside, y = x + ε·α/n(b): ∂y/∂α = ε/n, ∂y/∂b = −ε·α·n'(b)/n²; truncated elements are ±α.
         std::vector<double> d_alpha_raw(channels);
         double d_bits = 0;
