@@ -64,8 +64,7 @@ void grid_forward_run(const float* __restrict x, float* __restrict y, int64_t n,
                       float scale) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i)
-    y[i] = std::nearbyint(std::clamp((x[i] - grid.offset) * grid.inv_scale, grid.qmin, grid.qmax)) * scale +
-           grid.offset;
+    y[i] = grid_code(x[i], grid.offset, grid.inv_scale, grid.qmin, grid.qmax) * scale + grid.offset;
 }
 
 // Straight-through backward of one run; restrict-qualified so that the loop vectorizes.

@@ -1,6 +1,8 @@
 #pragma once
 // Fused fake-quantization kernels: one vectorized pass per tensor forward and one backward, over
 // `channels` consecutive blocks of `inner` floats (channels = 1 for per-tensor quantization).
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +16,12 @@ struct UniformGrid {
   float qmin = 0.0f;              ///< lowest integer code
   float qmax = 0.0f;              ///< highest integer code
 };
+
+/// The integer code (as a float) of x on a grid: ⌊clamp((x − offset)·inv_scale, qmin, qmax)⌉, rounding half
+/// to even. The one rounding that fake quantization and the integer kernels' input codes share.
+inline float grid_code(float x, float offset, float inv_scale, float qmin, float qmax) {
+  return std::nearbyint(std::clamp((x - offset) * inv_scale, qmin, qmax));
+}
 
 /// Per-channel sums of the upstream gradient that every grid quantizer's scalar gradients are built from.
 struct GridGradSums {

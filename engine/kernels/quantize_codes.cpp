@@ -1,9 +1,9 @@
 #include "engine/kernels/quantize_codes.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "engine/error.h"
+#include "engine/kernels/fake_quant.h"
 
 namespace qat::kernels {
 namespace {
@@ -16,8 +16,7 @@ void quantize_run(const float* __restrict x, Code* __restrict out, int64_t n, fl
                   float lo, float hi) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<Code>(
-        static_cast<int32_t>(std::nearbyint(std::clamp((x[i] - offset) * inv_scale, lo, hi))));
+    out[i] = static_cast<Code>(static_cast<int32_t>(grid_code(x[i], offset, inv_scale, lo, hi)));
 }
 
 template <typename Code>

@@ -15,7 +15,7 @@ struct CodeGrid {
 };
 
 /// The codes of `x` (f32, any strided layout without blocking, e.g. plain or NHWC) as `type` (u8 or s8) in
-/// the same layout; the arithmetic is fake_quant_forward's, so codes match the fake-quantized values.
+/// the same layout; grid_code's arithmetic (fake_quant_forward's), so codes match the fake-quantized values.
 Tensor quantize_codes(const Tensor& x, const CodeGrid& grid, DType type);
 
 }  // namespace qat::kernels
