@@ -19,9 +19,9 @@ struct DataLoaderOptions {
   uint64_t seed = 0;
   int crop_padding = 0;       ///< random crop after zero padding by this many pixels (0 = off)
   bool flip = false;          ///< random horizontal flip
-  std::vector<float> mean;    ///< per-channel (one value = every channel); pixels are scaled to [0, 1] first
-  std::vector<float> stddev;  ///< per-channel, as mean
-  int prefetch = 0;           ///< batches a background thread prepares ahead (0 = build each on demand)
+  std::vector<float> mean{};  ///< per-channel (one value = every channel); pixels are scaled to [0, 1] first
+  std::vector<float> stddev{};  ///< per-channel, as mean
+  int prefetch = 0;             ///< batches a background thread prepares ahead (0 = build each on demand)
 };
 
 /// Iterates a dataset in batches; the order and the augmentation of every sample depend only on

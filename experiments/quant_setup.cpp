@@ -1,10 +1,8 @@
 #include "experiments/quant_setup.h"
 
-#include <algorithm>
-
 #include "engine/error.h"
 #include "quant/bit_freeze.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 
 namespace qat {
 namespace {
@@ -31,10 +29,13 @@ QuantizerOptions shared_options(const config::QuantConfig& c) {
 }  // namespace
 
 QuantPolicy quant_policy(const config::QuantConfig& c) {
-  const auto& methods = quantization_methods();
-  QAT_CHECK(std::find(methods.begin(), methods.end(), c.method()) != methods.end(),
-            "quant.method: unknown method '", c.method(),
-            "' (known: none, nipq, lsq, lsq_plus, pact, dorefa, minmax)");
+  const QuantMethod& method = quant_method(c.method());
+  QAT_CHECK(!c.per_channel() || method.per_channel_weights, "quant.per_channel: method '", c.method(),
+            "' has per-tensor weights only (per-channel: ",
+            quant_method_names([](const QuantMethod& m) { return m.per_channel_weights; }), ")");
+  QAT_CHECK(!c.learn_bits() || method.learned_bits, "quant.learn_bits: method '", c.method(),
+            "' cannot learn its bit-width (methods that can: ",
+            quant_method_names([](const QuantMethod& m) { return m.learned_bits; }), ")");
   QAT_CHECK(c.weight_bits() >= 2 && c.weight_bits() <= 8, "quant.weight_bits: ", c.weight_bits(),
             " outside 2..8");
   QAT_CHECK(c.act_bits() >= 2 && c.act_bits() <= 8, "quant.act_bits: ", c.act_bits(), " outside 2..8");

@@ -10,18 +10,11 @@
 #include "engine/error.h"
 
 namespace qat {
-namespace {
-
-std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : prefix + "." + name;
-}
-
-}  // namespace
-
 std::vector<std::pair<std::string, Variable>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Variable>> out = parameters_;
   for (const auto& [child_name, child] : children_)
-    for (auto& [name, param] : child->named_parameters()) out.emplace_back(join(child_name, name), param);
+    for (auto& [name, param] : child->named_parameters())
+      out.emplace_back(child_path(child_name, name), param);
   return out;
 }
 
@@ -34,7 +27,8 @@ std::vector<Variable> Module::parameters() const {
 std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() {
   std::vector<std::pair<std::string, Tensor*>> out = buffers_;
   for (const auto& [child_name, child] : children_)
-    for (auto& [name, buffer] : child->named_buffers()) out.emplace_back(join(child_name, name), buffer);
+    for (auto& [name, buffer] : child->named_buffers())
+      out.emplace_back(child_path(child_name, name), buffer);
   return out;
 }
 

@@ -1,14 +1,14 @@
 #include "quant/quant_policy.h"
 
-#include <functional>
 #include <regex>
 
 #include "engine/error.h"
 #include "layers/conv2d.h"
 #include "layers/identity.h"
 #include "layers/linear.h"
+#include "layers/module_walker.h"
 #include "layers/multi_head_attention.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 
 namespace qat {
 namespace {
@@ -26,19 +26,20 @@ bool is_attention_tap(const Module& parent, const std::string& name, const Modul
          (name == "q_in" || name == "k_in" || name == "v_in" || name == "probs_in");
 }
 
-void collect(Module& module, const std::string& prefix, std::vector<Slot>& weighted,
-             std::vector<Slot>& taps) {
-  for (const auto& [name, child] : module.children()) {
-    const std::string path = prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
-    QAT_CHECK(!dynamic_cast<QuantizedLayer*>(child.get()), "quant::apply: layer '", path,
+// The weighted layers and attention taps of the tree, in model order.
+void collect(Module& model, std::vector<Slot>& weighted, std::vector<Slot>& taps) {
+  walk_modules(model, [&](const ModuleSlot& slot) {
+    QAT_CHECK(!dynamic_cast<QuantizedLayer*>(slot.module.get()), "quant::apply: layer '", slot.path,
               "' is already quantized");
-    if (dynamic_cast<WeightedLayer*>(child.get()))
-      weighted.push_back({&module, name, path, child});
-    else if (is_attention_tap(module, name, *child))
-      taps.push_back({&module, name, path, child});
+    const Slot found{&slot.parent, slot.name, slot.path, slot.module};
+    if (dynamic_cast<WeightedLayer*>(slot.module.get()))
+      weighted.push_back(found);
+    else if (is_attention_tap(slot.parent, slot.name, *slot.module))
+      taps.push_back(found);
     else
-      collect(*child, path, weighted, taps);
-  }
+      return Walk::descend;
+    return Walk::skip;
+  });
 }
 
 std::string layer_type(const Module& layer) {
@@ -104,7 +105,7 @@ namespace quant {
 
 QuantizedModel apply(Module& model, const QuantPolicy& policy) {
   std::vector<Slot> weighted, taps;
-  collect(model, "", weighted, taps);
+  collect(model, weighted, taps);
   QuantizedModel result;
   for (size_t i = 0; i < weighted.size(); ++i) {
     const Slot& slot = weighted[i];
@@ -140,18 +141,15 @@ QuantizedModel apply(Module& model, const QuantPolicy& policy) {
 
 QuantizedModel find(Module& model) {
   QuantizedModel result;
-  std::function<void(Module&, const std::string&)> walk = [&](Module& module, const std::string& prefix) {
-    for (const auto& [name, child] : module.children()) {
-      const std::string path = prefix.empty() ? name : name.empty() ? prefix : prefix + "." + name;
-      if (auto layer = std::dynamic_pointer_cast<QuantizedLayer>(child))
-        result.layers.push_back({path, layer});
-      else if (auto q = std::dynamic_pointer_cast<Quantizer>(child))
-        result.attention.push_back(q);
-      else
-        walk(*child, path);
-    }
-  };
-  walk(model, "");
+  walk_modules(model, [&](const ModuleSlot& slot) {
+    if (auto layer = std::dynamic_pointer_cast<QuantizedLayer>(slot.module))
+      result.layers.push_back({slot.path, layer});
+    else if (auto q = std::dynamic_pointer_cast<Quantizer>(slot.module))
+      result.attention.push_back(q);
+    else
+      return Walk::descend;
+    return Walk::skip;
+  });
   return result;
 }
 

@@ -33,7 +33,10 @@ if [ ! -d scripts/node_modules/onnxruntime-node ]; then
     echo "setup: npm install onnxruntime-node failed: ONNX Runtime checks will be skipped" >&2
 fi
 
-if [ ! -f "$build_dir/build.ninja" ]; then
-  cmake -S . -B "$build_dir" -G Ninja "$@"
+# Extra configure arguments come from the command line or QAT_CMAKE_ARGS (CI: -DQAT_WERROR=ON); with
+# either, an existing build directory is configured again with them.
+read -r -a env_args <<<"${QAT_CMAKE_ARGS:-}"
+if [ ! -f "$build_dir/build.ninja" ] || (($# + ${#env_args[@]})); then
+  cmake -S . -B "$build_dir" -G Ninja "$@" "${env_args[@]}"
 fi
 ninja -C "$build_dir"

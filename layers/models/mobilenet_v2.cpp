@@ -11,6 +11,7 @@
 #include "layers/init.h"
 #include "layers/linear.h"
 #include "layers/models/inverted_residual.h"
+#include "layers/module_walker.h"
 #include "layers/pool2d.h"
 
 namespace qat {
@@ -38,20 +39,20 @@ int64_t make_divisible(double v) {
 }
 
 // Re-initializes every conv and linear of the tree as torchvision's MobileNetV2 does (BN starts at 1/0).
-void initialize(const Module& module) {
-  for (const auto& [name, child] : module.children()) {
-    if (auto* conv = dynamic_cast<Conv2d*>(child.get())) {
+void initialize(Module& module) {
+  walk_modules(module, [](const ModuleSlot& slot) {
+    if (auto* conv = dynamic_cast<Conv2d*>(slot.module.get())) {
       Variable weight = conv->weight();
       const Shape& shape = weight.shape();
       weight.set_data(init::kaiming_normal_fan_out(shape, shape[0] * shape[2] * shape[3]));
       if (Variable bias = conv->bias(); bias.defined()) bias.set_data(Tensor::zeros(bias.shape()));
-    } else if (auto* linear = dynamic_cast<Linear*>(child.get())) {
+    } else if (auto* linear = dynamic_cast<Linear*>(slot.module.get())) {
       Variable weight = linear->weight();
       weight.set_data(global_generator().normal_tensor(weight.shape(), 0.0f, 0.01f));
       if (Variable bias = linear->bias(); bias.defined()) bias.set_data(Tensor::zeros(bias.shape()));
     }
-    initialize(*child);
-  }
+    return Walk::descend;
+  });
 }
 
 }  // namespace

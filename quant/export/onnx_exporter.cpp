@@ -26,6 +26,7 @@
 #include "layers/sequential.h"
 #include "quant/export/onnx_graph.h"
 #include "quant/export/quantized_weight.h"
+#include "quant/fold_plan.h"
 #include "quant/quantized_layer.h"
 
 namespace qat {
@@ -82,7 +83,7 @@ class Exporter {
   std::string sequence(Module& m, const std::string& path, const std::string& x);
   std::string block(BasicBlock& b, const std::string& path, const std::string& x);
   std::string inverted_residual(InvertedResidual& b, const std::string& path, const std::string& x);
-  std::string weighted(Module& m, BatchNorm2d* bn, const std::string& path, const std::string& x);
+  std::string weighted(const FoldStep& step, const std::string& x);
   std::string quantize_input(const Quantizer& aq, const std::string& path, const std::string& x);
   std::string weight(WeightedLayer& layer, QuantizedLayer* q, const std::optional<ChannelAffine>& fold,
                      const std::string& path);
@@ -134,7 +135,7 @@ std::string Exporter::module(Module& m, const std::string& path, const std::stri
   if (dynamic_cast<Sequential*>(&m)) return sequence(m, path, x);
   if (auto* b = dynamic_cast<BasicBlock*>(&m)) return block(*b, path, x);
   if (auto* b = dynamic_cast<InvertedResidual*>(&m)) return inverted_residual(*b, path, x);
-  if (is_weighted(m)) return weighted(m, nullptr, path, x);
+  if (is_weighted(m)) return weighted(single_step(m, path), x);
   if (const auto* a = dynamic_cast<const Activation*>(&m)) return activation(*a, path, x);
   if (auto* p = dynamic_cast<Pool2d*>(&m)) return pool(*p, path, x);
   if (dynamic_cast<const Identity*>(&m) || dynamic_cast<const Dropout*>(&m)) return x;  // dropout: eval
@@ -148,32 +149,21 @@ std::string Exporter::module(Module& m, const std::string& path, const std::stri
   detail::fail("onnx export: unsupported module '", path, "' (", module_type_name(m), ")");
 }
 
-// Children in order; a weighted layer followed by a batch norm is exported as one folded layer.
+// The steps of the chain's fold plan in order; a weighted layer with its batch norm is one folded layer.
 std::string Exporter::sequence(Module& m, const std::string& path, const std::string& x) {
-  const auto& children = m.children();
   std::string y = x;
-  for (size_t i = 0; i < children.size(); ++i) {
-    Module& c = *children[i].second;
-    auto* bn = i + 1 < children.size() ? dynamic_cast<BatchNorm2d*>(children[i + 1].second.get()) : nullptr;
-    if (is_weighted(c) && bn) {
-      y = weighted(c, bn, child_path(path, children[i].first), y);
-      ++i;
-    } else {
-      y = module(c, child_path(path, children[i].first), y);
-    }
-  }
+  for (const FoldStep& step : fold_plan(m, path, true))
+    y = step.weighted() ? weighted(step, y) : module(*step.module, step.path, y);
   return y;
 }
 
 // relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), as BasicBlock::forward computes it.
 std::string Exporter::block(BasicBlock& b, const std::string& path, const std::string& x) {
-  auto conv_bn = [&](const std::string& conv, const std::string& bn, const std::string& in) {
-    auto* norm = dynamic_cast<BatchNorm2d*>(&child(b, bn, path));
-    QAT_CHECK(norm, "onnx export: '", child_path(path, bn), "' is not a BatchNorm2d");
-    return weighted(child(b, conv, path), norm, child_path(path, conv), in);
-  };
-  const std::string y = conv_bn("conv2", "bn2", conv_bn("conv1", "bn1", x));
-  const std::string shortcut = module(child(b, "shortcut", path), child_path(path, "shortcut"), x);
+  const std::vector<FoldStep> plan = fold_plan(b, path, false);
+  QAT_CHECK(plan.size() == 3 && plan[0].batch_norm && plan[1].batch_norm && !plan[2].weighted(),
+            "onnx export: block '", path, "' is not conv1+bn1, conv2+bn2, shortcut");
+  const std::string y = weighted(plan[1], weighted(plan[0], x));
+  const std::string shortcut = module(*plan[2].module, plan[2].path, x);
   const std::string sum = graph_.node("Add", {y, shortcut}, child_path(path, "add")).output(0);
   return graph_.node("Relu", {sum}, child_path(path, "relu")).output(0);
 }
@@ -185,13 +175,14 @@ std::string Exporter::inverted_residual(InvertedResidual& b, const std::string& 
   return b.residual() ? op("Add", {x, y}, child_path(path, "add")) : y;
 }
 
-// [quantized input →] Conv or Gemm with the (quantized, folded) weight and bias [→ Relu].
-std::string Exporter::weighted(Module& m, BatchNorm2d* bn, const std::string& path, const std::string& x) {
-  auto* q = dynamic_cast<QuantizedLayer*>(&m);
-  WeightedLayer& layer = *weighted_layer_of(m);
+// [quantized input →] Conv or Gemm with the (quantized, folded) weight and bias [→ Relu] [→ activation].
+std::string Exporter::weighted(const FoldStep& step, const std::string& x) {
+  const std::string& path = step.path;
+  auto* q = dynamic_cast<QuantizedLayer*>(step.module);
+  WeightedLayer& layer = *weighted_layer_of(*step.module);
   const std::string input = q && q->input_quantizer() ? quantize_input(*q->input_quantizer(), path, x) : x;
   std::optional<ChannelAffine> fold;
-  if (bn) fold = fold_batch_norm(*bn, layer.weight().dim(0), path);
+  if (step.batch_norm) fold = fold_batch_norm(*step.batch_norm, layer.weight().dim(0), path);
   std::vector<std::string> inputs{input, weight(layer, q, fold, path)};
   if (const std::string b = bias(layer, fold, path); !b.empty()) inputs.push_back(b);
   if (const auto* conv = dynamic_cast<const Conv2d*>(&layer)) {
@@ -207,7 +198,8 @@ std::string Exporter::weighted(Module& m, BatchNorm2d* bn, const std::string& pa
               module_type_name(layer), fold ? " followed by a batch norm" : "", ")");
     set_attribute(graph_.node("Gemm", inputs, path), "transB", int64_t{1});
   }
-  return fold && fold->relu ? graph_.node("Relu", {path}, path + ".relu").output(0) : path;
+  const std::string y = fold && fold->relu ? graph_.node("Relu", {path}, path + ".relu").output(0) : path;
+  return step.activation ? activation(*step.activation, step.activation_path, y) : y;
 }
 
 // QuantizeLinear→DequantizeLinear on the input quantizer's grid in a u8/s8 container; a grid narrower
@@ -441,7 +433,7 @@ std::string Exporter::bert(Bert& b, const std::string& ids, const std::string& m
   }
   onnx::NodeProto& first = graph_.node("Gather", {x, graph_.int64s("cls_token.index", {}, {0})}, "cls_token");
   set_attribute(first, "axis", int64_t{1});
-  return weighted(child(b, "cls_head", ""), nullptr, "cls_head", first.output(0));
+  return weighted(single_step(child(b, "cls_head", ""), "cls_head"), first.output(0));
 }
 
 // A tensor's type; dimension 0 is the dynamic batch "N", and with `dynamic_length` dimension 1 is the

@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "layers/conv2d.h"
 #include "layers/linear.h"
+#include "quant/fold_plan.h"
 
 namespace qat {
 namespace {
@@ -23,49 +24,46 @@ InputGrid input_grid(const Quantizer& aq, const std::string& path) {
   return g;
 }
 
-PackedLayer pack_layer(QuantizedLayer& q, BatchNorm2d* bn, const std::string& path,
-                       const std::string& bn_path) {
+PackedLayer pack_layer(const FoldStep& step) {
+  const std::string& path = step.path;
+  auto* q = dynamic_cast<QuantizedLayer*>(step.module);
+  QAT_CHECK(q && q->weight_quantizer(), "packed export: layer '", path,
+            "' is not quantized (every conv/linear layer needs a weight quantizer)");
   PackedLayer p;
   p.path = path;
-  if (const auto* conv = dynamic_cast<const Conv2d*>(&q.layer())) {
+  if (const auto* conv = dynamic_cast<const Conv2d*>(&q->layer())) {
     const Conv2dOptions& o = conv->options();
     p.stride = o.stride;
     p.padding = o.padding;
     p.dilation = o.dilation;
     p.groups = o.groups;
   } else {
-    QAT_CHECK(dynamic_cast<const Linear*>(&q.layer()) && !bn, "packed export: layer '", path,
+    QAT_CHECK(dynamic_cast<const Linear*>(&q->layer()) && !step.batch_norm, "packed export: layer '", path,
               "' is neither a Conv2d nor a Linear without batch norm");
     p.kind = PackedKind::linear;
   }
   std::optional<ChannelAffine> fold;
-  if (bn) {
-    fold = fold_batch_norm(*bn, q.layer().weight().dim(0), bn_path);
-    p.batch_norm = bn_path;
+  if (step.batch_norm) {
+    fold = fold_batch_norm(*step.batch_norm, q->layer().weight().dim(0), step.batch_norm_path);
+    p.batch_norm = step.batch_norm_path;
     p.relu = fold->relu;
   }
-  p.weight = quantize_weight(q, path, fold ? &*fold : nullptr);
+  p.weight = quantize_weight(*q, path, fold ? &*fold : nullptr);
   QAT_CHECK(p.weight.bits >= 1 && p.weight.bits <= 8 &&
                 p.weight.qmax - p.weight.qmin < (int64_t{1} << p.weight.bits),
             path, ".wq: codes ", p.weight.qmin, "…", p.weight.qmax, " of ", p.weight.bits,
             " bits cannot be packed (1 to 8 bits)");
-  if (q.input_quantizer()) p.input = input_grid(*q.input_quantizer(), path);
+  if (q->input_quantizer()) p.input = input_grid(*q->input_quantizer(), path);
   return p;
 }
 
-void collect(Module& m, const std::string& prefix, std::vector<PackedLayer>& out) {
-  const auto& children = m.children();
-  for (size_t i = 0; i < children.size(); ++i) {
-    const std::string path = child_path(prefix, children[i].first);
-    Module& c = *children[i].second;
-    if (auto* q = dynamic_cast<QuantizedLayer*>(&c)) {
-      auto* bn = i + 1 < children.size() ? dynamic_cast<BatchNorm2d*>(children[i + 1].second.get()) : nullptr;
-      out.push_back(pack_layer(*q, bn, path, bn ? child_path(prefix, children[i + 1].first) : ""));
-    } else {
-      QAT_CHECK(!dynamic_cast<WeightedLayer*>(&c), "packed export: layer '", path,
-                "' is not quantized (every conv/linear layer needs a weight quantizer)");
-      collect(c, path, out);
-    }
+// Every weighted layer of the tree in model order, with the batch norm its fold plan gives it.
+void collect(Module& m, const std::string& path, std::vector<PackedLayer>& out) {
+  for (const FoldStep& step : fold_plan(m, path, false)) {
+    if (step.weighted())
+      out.push_back(pack_layer(step));
+    else
+      collect(*step.module, step.path, out);
   }
 }
 

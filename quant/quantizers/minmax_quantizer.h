@@ -15,6 +15,10 @@ class MinMaxQuantizer : public Quantizer {
  protected:
   void initialize(const Tensor& x) override;
   Variable quantize(const Variable& x) override;
+  /// Observed minimum per channel (≤ 0, so that 0 is on every grid built from it).
+  const Tensor& range_min() const { return range_min_; }
+  /// Observed maximum per channel (≥ 0).
+  const Tensor& range_max() const { return range_max_; }
 
  private:
   void observe(const Tensor& plain, float momentum);

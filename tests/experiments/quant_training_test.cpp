@@ -27,12 +27,12 @@ std::string train(const std::string& method, const fs::path& out, const std::str
   line.overrides = {
       "init_checkpoint=" + std::string(QAT_SOURCE_DIR) + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
       "data.train_limit=384", "data.test_limit=300", "train.batch_size=64", "train.epochs=2"};
+  line.overrides.insert(line.overrides.end(), extra.begin(), extra.end());
   line.options["out"] = out.string();
   if (resume) line.options["resume"] = "true";
   if (!stop_after.empty()) line.options["stop-after"] = stop_after;
   return run_train(line);
 }
-
 
 TEST(QuantTraining, NipqKeepsAccuracyResumesExactlyAndEvaluates) {
   if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
@@ -64,9 +64,10 @@ TEST(QuantTraining, LsqTrainsFromTheFloatCheckpointWithDistillation) {
   const fs::path dir = fs::temp_directory_path() / ("qat_quant_lsq_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   // The float model of the init checkpoint is the teacher.
-  EXPECT_GT(test::json_field(train("lsq", dir, "", false, {"quant.distill=true", "quant.distill_temperature=2"}),
-                  "test_accuracy"),
-            0.8);
+  EXPECT_GT(
+      test::json_field(train("lsq", dir, "", false, {"quant.distill=true", "quant.distill_temperature=2"}),
+                       "test_accuracy"),
+      0.8);
   fs::remove_all(dir);
 }
 
@@ -87,6 +88,16 @@ TEST(QuantTraining, BadQuantFieldsNameTheField) {
   EXPECT_NE(message().find("need quant.learn_bits"), std::string::npos) << message();
   line.overrides = {"quant.noise=pink"};
   EXPECT_NE(message().find("quant.noise: unknown noise 'pink'"), std::string::npos) << message();
+  // What a method supports comes from the method table, and the message lists the methods that can.
+  line.overrides = {"quant.method=lsq", "quant.learn_bits=true"};
+  EXPECT_NE(
+      message().find("quant.learn_bits: method 'lsq' cannot learn its bit-width (methods that can: nipq)"),
+      std::string::npos)
+      << message();
+  line.overrides = {"quant.method=dorefa", "quant.per_channel=true"};
+  EXPECT_NE(message().find("quant.per_channel: method 'dorefa' has per-tensor weights only"),
+            std::string::npos)
+      << message();
 }
 
 }  // namespace

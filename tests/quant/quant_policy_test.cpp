@@ -15,7 +15,7 @@
 #include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
 #include "quant/cost_model.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 #include "tests/quant/quant_test_util.h"
 
 namespace qat {
@@ -110,7 +110,8 @@ TEST(QuantApply, RulesSkipRetypeAndRenameBits) {
   }
   EXPECT_GT(depthwise, 10);
   QuantPolicy bad = policy("lsq", 4);
-  bad.rules.push_back({.name_pattern = "(", .layer_type = "", .weight_bits = {}, .act_bits = {}, .skip = false});
+  bad.rules.push_back(
+      {.name_pattern = "(", .layer_type = "", .weight_bits = {}, .act_bits = {}, .skip = false});
   auto fresh = resnet20(1, 10);
   EXPECT_NE(test::error_of([&] { quant::apply(*fresh, bad); }).find("quant.rules[0].name_pattern"),
             std::string::npos);

@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "layers/module.h"
+#include "quant/quant_method.h"
 #include "tests/test_util.h"
 
 namespace qat::test {
@@ -25,6 +26,12 @@ inline double dot(const Tensor& a, const Tensor& b) {
   return sum;
 }
 
+/// The name of every row of the method table.
+inline std::vector<std::string> method_names() {
+  std::vector<std::string> names;
+  for (const QuantMethod& m : quant_methods()) names.emplace_back(m.name);
+  return names;
+}
 
 /// softplus⁻¹(α): the raw truncation whose softplus is α.
 inline float softplus_inverse(double alpha) { return static_cast<float>(std::log(std::expm1(alpha))); }

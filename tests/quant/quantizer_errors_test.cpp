@@ -1,7 +1,7 @@
 // Misuse errors name the quantizer (or op) and the shapes involved, so a failing layer is identifiable.
 #include <gtest/gtest.h>
 
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 #include "quant/quantizers/dorefa_quantizer.h"
 #include "quant/quantizers/nipq_quantizer.h"
 #include "quant/quantizers/pact_quantizer.h"
@@ -20,7 +20,7 @@ QuantizerOptions per_channel_weights(int64_t channels) {
 
 TEST(QuantizerErrors, WrongDtypeNamesQuantizerAndShape) {
   const Variable bytes(Tensor::zeros({2, 3}, DType::s8));
-  for (const std::string& method : quantization_methods())
+  for (const std::string& method : test::method_names())
     for (QuantTarget target : {QuantTarget::weight, QuantTarget::activation}) {
       const auto q = make_quantizer(method, {.target = target, .is_signed = std::nullopt});
       const std::string message = test::error_of([&] { q->forward(bytes); });
@@ -39,7 +39,9 @@ TEST(QuantizerErrors, WrongDtypeNamesQuantizerAndShape) {
 
 TEST(QuantizerErrors, PerChannelCountMismatchNamesQuantizerAndShapes) {
   const Variable three_rows(Tensor::zeros({3, 5})), four_rows(Tensor::full({4, 5}, 0.5f));
-  for (const std::string method : {"nipq", "lsq", "lsq_plus", "minmax"}) {
+  for (const QuantMethod& row : quant_methods()) {
+    if (!row.per_channel_weights) continue;
+    const std::string method = row.name;
     // At initialization…
     const auto q = make_quantizer(method, per_channel_weights(4));
     std::string message = test::error_of([&] { q->forward(three_rows); });
@@ -76,7 +78,7 @@ TEST(QuantizerErrors, BadOptionsAndArguments) {
                      "17");
   const std::string unknown = test::error_of([] { make_quantizer("lsqq", {}); });
   EXPECT_MESSAGE_HAS(unknown, "'lsqq'");
-  for (const std::string& method : quantization_methods()) EXPECT_MESSAGE_HAS(unknown, method);
+  for (const std::string& method : test::method_names()) EXPECT_MESSAGE_HAS(unknown, method);
   const std::string noise = test::error_of([&] {
     nipq_quantize(x, one, one, {.noise = true}, {.key = 0, .jitter = 0.0f, .noise = Tensor::zeros({4})});
   });

@@ -5,11 +5,12 @@
 // and the evaluation batch is wider than the initialization batch so that some elements are clipped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "engine/random.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 #include "tests/quant/quant_test_util.h"
 
 namespace qat {
@@ -61,8 +62,8 @@ TEST(QuantizerGrid, EvaluationOutputIsOnTheIntegerGrid) {
                             {QuantTarget::weight, true, true, "weight per-channel"},
                             {QuantTarget::activation, false, false, "activation unsigned"},
                             {QuantTarget::activation, false, true, "activation signed"}};
-  int checked = 0;
-  for (const std::string& method : quantization_methods())
+  int64_t checked = 0;
+  for (const std::string& method : test::method_names())
     for (int bits : {2, 3, 4, 8})
       for (const GridCase& gc : cases) {
         const std::string what = method + " " + gc.label + " " + std::to_string(bits) + " bits";
@@ -71,7 +72,8 @@ TEST(QuantizerGrid, EvaluationOutputIsOnTheIntegerGrid) {
                                        .per_channel = gc.per_channel,
                                        .channels = kChannels,
                                        .is_signed = std::nullopt};
-        if (gc.per_channel && (method == "dorefa" || method == "pact")) {  // DoReFa weights are per-tensor
+        const QuantMethod& row = quant_method(method);
+        if (gc.per_channel && !row.per_channel_weights) {
           EXPECT_THROW(make_quantizer(method, options), Error) << what;
           continue;
         }
@@ -90,15 +92,17 @@ TEST(QuantizerGrid, EvaluationOutputIsOnTheIntegerGrid) {
         EXPECT_EQ(grid.bits, bits) << what;
         EXPECT_EQ(q->bits(), bits) << what;
         EXPECT_EQ(q->is_signed(), gc.signed_input) << what;  // weights signed, activations by the first batch
-        const std::string kind = q->method();  // symmetric grids have negative codes exactly when signed
-        if (kind == "nipq" || kind == "lsq" || kind == "pact") {
+        // The row of the quantizer built ("pact" weights are DoReFa's): signed codes exactly when signed.
+        if (quant_method(q->method()).signed_codes) {
           EXPECT_EQ(grid.qmin < 0, gc.signed_input) << what;
         }
         const size_t used = expect_on_grid(y, grid, gc.per_channel ? kChannels : 1, what);
         EXPECT_GE(used, 2u) << what << ": degenerate output";
         ++checked;
       }
-  EXPECT_EQ(checked, 6 * 4 * 4 - 2 * 4);
+  const auto per_tensor_only = std::count_if(quant_methods().begin(), quant_methods().end(),
+                                             [](const QuantMethod& m) { return !m.per_channel_weights; });
+  EXPECT_EQ(checked, static_cast<int64_t>(quant_methods().size() * 4 * 4 - per_tensor_only * 4));
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "engine/random.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 #include "quant/quantizers/lsq_quantizer.h"
 #include "quant/quantizers/nipq_quantizer.h"
 #include "tests/quant/quant_test_util.h"
@@ -156,7 +156,7 @@ TEST(QuantizerInit, LsqStepIsTwiceMeanAbsOverSqrtQp) {
 }
 
 TEST(QuantizerInit, FirstBatchDecidesActivationSignedness) {
-  for (const std::string& method : quantization_methods())
+  for (const std::string& method : test::method_names())
     for (bool negative : {false, true}) {
       Tensor first = Generator(9).normal_tensor({4, 16});
       if (!negative) first = relu_of(first);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/random.h"
-#include "quant/quantizer_registry.h"
+#include "quant/quant_method.h"
 #include "quant/quantizers/nipq_quantizer.h"
 #include "tests/quant/quant_test_util.h"
 
@@ -40,7 +40,7 @@ TEST(QuantizerLayout, BlockedInputGivesPlainResults) {
     Generator gen(channels);
     const Tensor x = gen.normal_tensor({2, channels, 3, 3}), g = gen.normal_tensor({2, channels, 3, 3});
     ASSERT_FALSE(blocked(x).is_plain());
-    for (const std::string& method : quantization_methods())
+    for (const std::string& method : test::method_names())
       for (QuantTarget target : {QuantTarget::activation, QuantTarget::weight})
         for (bool training : {true, false}) {
           const QuantizerOptions options{.target = target, .bits = 3, .is_signed = std::nullopt};
