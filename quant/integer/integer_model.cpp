@@ -84,7 +84,7 @@ void Compiler::chain(const std::vector<FoldStep>& plan, std::vector<Step>& steps
       continue;
     }
     std::shared_ptr<LayerRunner> r = runner(plan, i, false);
-    steps.push_back([r](Tensor x) { return r->run(x); });
+    steps.push_back([r](const Tensor& x) { return r->run(x); });
   }
 }
 
@@ -97,7 +97,7 @@ void Compiler::module(Module& m, const std::string& path, std::vector<Step>& ste
     QAT_CHECK(a->kind() == ActivationKind::relu || a->kind() == ActivationKind::relu6,
               "integer inference: activation '", path, "' is not ReLU or ReLU6");
     const bool six = a->kind() == ActivationKind::relu6;
-    return steps.push_back([six](Tensor x) {
+    return steps.push_back([six](const Tensor& x) {
       return six ? kernels::eltwise_forward(dnnl::algorithm::eltwise_clip, x, 0.0f, 6.0f)
                  : kernels::eltwise_forward(dnnl::algorithm::eltwise_relu, x);
     });
@@ -106,7 +106,7 @@ void Compiler::module(Module& m, const std::string& path, std::vector<Step>& ste
     QAT_CHECK(p->options().kind == PoolKind::global_average, "integer inference: pooling '", path,
               "' is not a global average pool");
     // The kernel and arithmetic of global_avg_pool2d, so the float values match the fake-quantized model.
-    return steps.push_back([](Tensor x) {
+    return steps.push_back([](const Tensor& x) {
       const int64_t h = x.dim(2), w = x.dim(3);
       return kernels::pool2d_forward(
                  x, {dnnl::algorithm::pooling_avg_include_padding, {h, w}, {h, w}, {0, 0}}, false)
@@ -114,7 +114,7 @@ void Compiler::module(Module& m, const std::string& path, std::vector<Step>& ste
     });
   }
   if (dynamic_cast<const Flatten*>(&m))
-    return steps.push_back([](Tensor x) { return x.reshape({x.dim(0), x.numel() / x.dim(0)}); });
+    return steps.push_back([](const Tensor& x) { return x.reshape({x.dim(0), x.numel() / x.dim(0)}); });
   if (dynamic_cast<const Identity*>(&m) || dynamic_cast<const Dropout*>(&m))
     return;  // identities in evaluation
   QAT_CHECK(!dynamic_cast<const BatchNorm2d*>(&m), "integer inference: batch norm '", path,
@@ -144,7 +144,7 @@ Step Compiler::basic_block(Module& b, const std::string& path) {
     QAT_CHECK(l.input, "integer inference: shortcut '", plan[2].path, "' has a float input");
     projection = std::make_shared<LayerRunner>(l, LayerOutput{});
   }
-  return [first, second, projection](Tensor x) {
+  return [first, second, projection](const Tensor& x) {
     const Tensor codes = first->run(x);
     Tensor sum = projection ? projection->run(x) : x;
     second->run_into(codes, sum);

@@ -73,7 +73,8 @@ TEST_F(IdxFixture, BadMagicAndCountMismatchAreRejected) {
 }
 
 TEST_F(IdxFixture, MissingFilesNameTheDebianPackage) {
-  const std::string message = test::error_of([&] { load_fashion_mnist("test", (dir_ / "nothing").string()); });
+  const std::string message =
+      test::error_of([&] { load_fashion_mnist("test", (dir_ / "nothing").string()); });
   EXPECT_NE(message.find("dataset-fashion-mnist"), std::string::npos) << message;
 }
 

@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 std::string train(const std::string& config, const std::vector<std::string>& overrides, const fs::path& out) {
   CommandLine line;
   line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/" + config};

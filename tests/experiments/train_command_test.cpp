@@ -30,7 +30,6 @@ std::string train(const std::vector<std::string>& overrides, const std::string& 
   return run_train(line);
 }
 
-
 TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
   if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const fs::path dir = fs::temp_directory_path() / ("qat_train_" + std::to_string(::getpid()));
@@ -50,7 +49,8 @@ TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
   CommandLine eval_line;
   eval_line.positional = {(dir / "whole" / "best.h5").string()};
   eval_line.overrides = {"data.test_limit=512"};
-  EXPECT_EQ(test::json_field(run_eval(eval_line), "test_accuracy"), test::json_field(whole, "best_test_accuracy"));
+  EXPECT_EQ(test::json_field(run_eval(eval_line), "test_accuracy"),
+            test::json_field(whole, "best_test_accuracy"));
   fs::remove_all(dir);
 }
 

@@ -16,6 +16,7 @@ namespace {
 
 std::vector<std::string> paths(const std::vector<FoldStep>& plan) {
   std::vector<std::string> out;
+  out.reserve(plan.size());
   for (const FoldStep& s : plan) out.push_back(s.path);
   return out;
 }

@@ -111,7 +111,7 @@ TEST(QuantizerInit, NipqCalibratedTruncationMinimizesTheGridError) {
     const std::vector<float> raw = test::parameter(q, "alpha_raw").data().to_vector(), all = w.to_vector();
     const double n = std::exp2(bits - 1) - 1;
     for (int c = 0; c < 4; ++c) {
-      const std::vector<float> row(all.begin() + c * 200, all.begin() + (c + 1) * 200);
+      const std::vector<float> row(all.begin() + c * int64_t{200}, all.begin() + (c + 1) * int64_t{200});
       const double alpha = softplus(raw[c]);
       EXPECT_LE(alpha, max_abs[c] * (1 + 1e-5)) << "channel " << c;
       // No other of the 100 candidates k/100·max|w| does better.
