@@ -6,6 +6,7 @@
 #include "quant/quantizers/minmax_quantizer.h"
 #include "quant/quantizers/nipq_quantizer.h"
 #include "quant/quantizers/pact_quantizer.h"
+#include "quant/quantizers/symmetric_minmax_quantizer.h"
 
 namespace qat {
 namespace {
@@ -32,6 +33,8 @@ const std::vector<QuantMethod>& quant_methods() {
        false, false, true},
       {"dorefa", [](const QuantizerOptions& o) { return make<DorefaQuantizer>(o); }, false, false, false},
       {"minmax", [](const QuantizerOptions& o) { return make<MinMaxQuantizer>(o); }, true, false, false},
+      {"minmax_sym", [](const QuantizerOptions& o) { return make<SymmetricMinMaxQuantizer>(o); }, true, false,
+       true},
   };
   return methods;
 }
