@@ -20,6 +20,10 @@
 namespace qat {
 namespace {
 
+// Upper bounds that keep an absurd flag from allocating the machine away before anything runs.
+constexpr int64_t kMaxBatch = 65536;
+constexpr int64_t kMaxSteps = 1000000;
+
 struct Workload {
   Shape input;
   int64_t classes = 0;
@@ -66,9 +70,9 @@ double median(std::vector<double> values) {
 // step so that both see the same machine load.
 std::string bench_packed(const CommandLine& line) {
   const std::string path = line.get("packed");
-  const int64_t batch = std::stoll(line.get("batch", "128"));
-  const int steps = std::stoi(line.get("steps", "20")), warmup = std::stoi(line.get("warmup", "5"));
-  QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
+  const int64_t batch = line.get_int("batch", 128, 1, kMaxBatch);
+  const auto steps = static_cast<int>(line.get_int("steps", 20, 1, kMaxSteps));
+  const auto warmup = static_cast<int>(line.get_int("warmup", 5, 0, kMaxSteps));
   const PackedInference loaded = load_packed_inference(path, line.overrides);
   manual_seed(0);
   const auto fp32 = build_model(loaded.experiment.model());
@@ -120,9 +124,9 @@ std::string run_bench(const CommandLine& line) {
   const std::string name = line.get("model", "resnet20");
   const std::string mode = line.get("mode", "train");
   QAT_CHECK(mode == "train" || mode == "infer", "qat bench: --mode must be train or infer, got '", mode, "'");
-  const int64_t batch = std::stoll(line.get("batch", name == "bert" ? "32" : "128"));
-  const int steps = std::stoi(line.get("steps", "20")), warmup = std::stoi(line.get("warmup", "5"));
-  QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
+  const int64_t batch = line.get_int("batch", name == "bert" ? 32 : 128, 1, kMaxBatch);
+  const auto steps = static_cast<int>(line.get_int("steps", 20, 1, kMaxSteps));
+  const auto warmup = static_cast<int>(line.get_int("warmup", 5, 0, kMaxSteps));
 
   manual_seed(0);
   config::ModelConfig model_config;

@@ -6,7 +6,24 @@
 
 namespace qat {
 
-CommandLine CommandLine::parse(int argc, char** argv, int first, const std::vector<std::string>& flags) {
+namespace {
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// "--a VALUE, --b, …" for an error message.
+std::string known_options(const std::vector<std::string>& valued, const std::vector<std::string>& flags) {
+  std::string out = "--set field.path=value";
+  for (const std::string& n : valued) out += ", --" + n + " VALUE";
+  for (const std::string& n : flags) out += ", --" + n;
+  return out;
+}
+
+}  // namespace
+
+CommandLine CommandLine::parse(int argc, char** argv, int first, const std::vector<std::string>& valued,
+                               const std::vector<std::string>& flags) {
   CommandLine line;
   for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -15,10 +32,12 @@ CommandLine CommandLine::parse(int argc, char** argv, int first, const std::vect
       continue;
     }
     const std::string name = arg.substr(2);
-    if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+    if (contains(flags, name)) {
       line.options[name] = "true";
       continue;
     }
+    QAT_CHECK(name == "set" || contains(valued, name), "unknown option ", arg,
+              " (known: ", known_options(valued, flags), ")");
     QAT_CHECK(i + 1 < argc, "option ", arg, " needs a value");
     const std::string value = argv[++i];
     if (name == "set")
@@ -32,6 +51,22 @@ CommandLine CommandLine::parse(int argc, char** argv, int first, const std::vect
 std::string CommandLine::get(const std::string& name, const std::string& fallback) const {
   auto it = options.find(name);
   return it == options.end() ? fallback : it->second;
+}
+
+int64_t CommandLine::get_int(const std::string& name, int64_t fallback, int64_t min, int64_t max) const {
+  auto it = options.find(name);
+  if (it == options.end()) return fallback;
+  const std::string& text = it->second;
+  size_t used = 0;
+  int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;  // not a number, or out of int64's range
+  }
+  QAT_CHECK(used > 0 && used == text.size(), "--", name, ": '", text, "' is not an integer");
+  QAT_CHECK(value >= min && value <= max, "--", name, ": ", value, " outside ", min, "..", max);
+  return value;
 }
 
 }  // namespace qat

@@ -2,7 +2,9 @@
 // exits non-zero with a clear message on bad input.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
+#include <vector>
 
 #include "engine/error.h"
 #include "experiments/bench_command.h"
@@ -26,6 +28,26 @@ constexpr const char* kUsage =
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
     "...]\n";
 
+// Every subcommand: its runner and the options it takes (--set is always taken).
+struct Subcommand {
+  const char* name;
+  std::string (*run)(const qat::CommandLine&);
+  std::vector<std::string> valued;
+  std::vector<std::string> flags;
+};
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> all{
+      {"train", qat::run_train, {"out", "stop-after"}, {"resume"}},
+      {"eval", qat::run_eval, {}, {}},
+      {"compare", qat::run_compare, {"out"}, {}},
+      {"inspect", qat::run_inspect, {}, {}},
+      {"export", qat::run_export, {"format", "out", "text-data"}, {}},
+      {"bench", qat::run_bench, {"model", "packed", "batch", "steps", "warmup", "mode", "quant"}, {}},
+  };
+  return all;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,32 +57,17 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string command = argv[1];
-    if (command == "train") {
-      std::puts(qat::run_train(qat::CommandLine::parse(argc, argv, 2, {"resume"})).c_str());
-      return 0;
-    }
-    if (command == "eval") {
-      std::puts(qat::run_eval(qat::CommandLine::parse(argc, argv, 2)).c_str());
-      return 0;
-    }
-    if (command == "compare") {
-      std::puts(qat::run_compare(qat::CommandLine::parse(argc, argv, 2)).c_str());
-      return 0;
-    }
-    if (command == "inspect") {
-      std::puts(qat::run_inspect(qat::CommandLine::parse(argc, argv, 2)).c_str());
-      return 0;
-    }
-    if (command == "export") {
-      std::puts(qat::run_export(qat::CommandLine::parse(argc, argv, 2)).c_str());
-      return 0;
-    }
-    if (command == "bench") {
-      std::puts(qat::run_bench(qat::CommandLine::parse(argc, argv, 2)).c_str());
-      return 0;
-    }
+    for (const Subcommand& sub : subcommands())
+      if (command == sub.name) {
+        std::puts(sub.run(qat::CommandLine::parse(argc, argv, 2, sub.valued, sub.flags)).c_str());
+        return 0;
+      }
     qat::detail::fail("unknown command '", command, "'\n", kUsage);
   } catch (const qat::Error& e) {
+    std::fprintf(stderr, "qat: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    // A library's exception (a filesystem error names its paths); never an abort.
     std::fprintf(stderr, "qat: error: %s\n", e.what());
     return 1;
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
@@ -41,7 +42,7 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .schedule = schedule_options(e.train()),
           .out_dir = line.get("out"),
           .resume = line.has("resume"),
-          .stop_after = std::stoi(line.get("stop-after", "0")),
+          .stop_after = static_cast<int>(line.get_int("stop-after", 0, 1, std::numeric_limits<int>::max())),
           .label = "train",
           .config_text = config_text,
           .grad_clip_norm = e.train().grad_clip_norm(),
