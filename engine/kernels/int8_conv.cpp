@@ -16,6 +16,18 @@ struct Entry {
   dnnl::convolution_forward primitive;
 };
 
+// The weights in the primitive's layout.
+Tensor reorder_weights(const Tensor& plain_weights, const Shape& dims, const memory::desc& layout) {
+  const memory::desc plain = Tensor::plain_desc(dims, plain_weights.dtype());
+  Tensor out = Tensor::empty_like_desc(layout);
+  const auto& eng = Context::get().engine();
+  memory from(plain, eng, plain_weights.raw());
+  dnnl::reorder(dnnl::reorder::primitive_desc(eng, plain, eng, layout))
+      .execute(Context::get().stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, out.memory()}});
+  Context::get().stream().wait();
+  return out;
+}
+
 memory::dims to_dims(const Shape& shape) { return memory::dims(shape.begin(), shape.end()); }
 
 // oneDNN wants grouped weights as {g, out/g, in/g, kh, kw}; the plain bytes are the same.
@@ -93,21 +105,6 @@ Shape Int8Conv::output_shape(const Shape& src) const {
   return conv2d_output_shape(src, weight_.shape(), params_);
 }
 
-const Tensor& Int8Conv::weights_for(const memory::desc& layout) const {
-  const std::string key = CacheKey("int8_conv_weights").add(layout).str();
-  auto it = reordered_.find(key);
-  if (it != reordered_.end()) return it->second;
-  const memory::desc plain =
-      Tensor::plain_desc(grouped_dims(weight_.shape(), params_.groups), weight_.dtype());
-  Tensor out = Tensor::empty_like_desc(layout);
-  const auto& eng = Context::get().engine();
-  memory from(plain, eng, weight_.raw());
-  dnnl::reorder(dnnl::reorder::primitive_desc(eng, plain, eng, layout))
-      .execute(Context::get().stream(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, out.memory()}});
-  Context::get().stream().wait();
-  return reordered_.emplace(key, out).first->second;
-}
-
 Tensor Int8Conv::forward(const Tensor& src) const {
   QAT_CHECK(!epilogue_.accumulate, "int8 conv: an accumulating convolution needs forward_into");
   const Shape shape = output_shape(src.shape());
@@ -116,15 +113,13 @@ Tensor Int8Conv::forward(const Tensor& src) const {
   return dst;
 }
 
-void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
-  const Shape& x = src.shape();
-  QAT_CHECK(src.dtype() == src_type_ && x.size() == 4 && x[1] == weight_.dim(1) * params_.groups,
-            "int8 conv: input ", src.str(), " does not match weight ", weight_.str(), " (groups ",
-            params_.groups, ", src type ", to_string(src_type_), ")");
-  const Shape y = output_shape(x);
-  const memory::desc src_md = nhwc_desc(x, src_type_), dst_md = nhwc_desc(y, epilogue_.dst_type);
-  QAT_CHECK(src.desc() == src_md && dst.desc() == dst_md, "int8 conv: input ", src.str(), " and output ",
-            dst.str(), " must be NHWC");
+struct Int8Conv::Plan {
+  dnnl::convolution_forward primitive;
+  Tensor weights;  // in the primitive's layout
+};
+
+// Built through the primitive cache (so creations are counted and shared between equal layers).
+Int8Conv::Plan Int8Conv::make_plan(const memory::desc& src_md, const memory::desc& dst_md) const {
   CacheKey key("int8_conv");
   key.add(src_md)
       .add(to_dims(weight_.shape()))
@@ -137,8 +132,8 @@ void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
       .add(static_cast<int64_t>(bias_.defined()));
   key.add(static_cast<int64_t>(epilogue_.accumulate)).add(epilogue_.lo).add(epilogue_.hi);
   for (float s : epilogue_.scale) key.add(s);
+  const Shape wdims = grouped_dims(weight_.shape(), params_.groups);
   const Entry& e = PrimitiveCache::get().find_or_create<Entry>(key, [&] {
-    const Shape wdims = grouped_dims(weight_.shape(), params_.groups);
     const memory::desc weights_any(to_dims(wdims), to_dnnl(weight_.dtype()), memory::format_tag::any);
     const memory::desc bias_md = bias_.defined() ? bias_.desc() : memory::desc();
     const dnnl::convolution_forward::desc desc(
@@ -149,14 +144,32 @@ void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
         desc, attributes(epilogue_, src_type_, src_zero_point_), Context::get().engine());
     return Entry{pd, dnnl::convolution_forward(pd)};
   });
-  const Tensor& weights = weights_for(e.pd.weights_desc());
-  const auto& eng = Context::get().engine();
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src.memory()},
-                                       {DNNL_ARG_WEIGHTS, memory(e.pd.weights_desc(), eng, weights.raw())},
-                                       {DNNL_ARG_DST, dst.memory()}};
+  return {e.primitive, reorder_weights(weight_, wdims, e.pd.weights_desc())};
+}
+
+const Int8Conv::Plan& Int8Conv::plan_for(const memory::desc& src_md, const memory::desc& dst_md) const {
+  const memory::dims dims = src_md.dims();
+  const Shape shape(dims.begin(), dims.end());
+  for (const auto& [known, plan] : plans_)
+    if (known == shape) return *plan;
+  return *plans_.emplace_back(shape, std::make_shared<const Plan>(make_plan(src_md, dst_md))).second;
+}
+
+void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
+  const Shape& x = src.shape();
+  QAT_CHECK(src.dtype() == src_type_ && x.size() == 4 && x[1] == weight_.dim(1) * params_.groups,
+            "int8 conv: input ", src.str(), " does not match weight ", weight_.str(), " (groups ",
+            params_.groups, ", src type ", to_string(src_type_), ")");
+  const Shape y = output_shape(x);
+  const memory::desc src_md = nhwc_desc(x, src_type_), dst_md = nhwc_desc(y, epilogue_.dst_type);
+  QAT_CHECK(src.desc() == src_md && dst.desc() == dst_md, "int8 conv: input ", src.str(), " and output ",
+            dst.str(), " must be NHWC");
+  const Plan& plan = plan_for(src_md, dst_md);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src.memory()}, {DNNL_ARG_WEIGHTS, plan.weights.memory()}, {DNNL_ARG_DST, dst.memory()}};
   if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, bias_.memory());
   auto& stream = Context::get().stream();
-  e.primitive.execute(stream, args);
+  plan.primitive.execute(stream, args);
   stream.wait();
 }
 

@@ -5,7 +5,7 @@
 // Its f32 form (f32 input and weights, same epilogue) serves layers whose input stays float (the image).
 #include <cstdint>
 #include <limits>
-#include <map>
+#include <memory>
 #include <vector>
 
 #include "engine/kernels/conv.h"
@@ -40,7 +40,9 @@ class Int8Conv {
   void forward_into(const Tensor& src, const Tensor& dst) const;
 
  private:
-  const Tensor& weights_for(const dnnl::memory::desc& layout) const;
+  struct Plan;  // the primitive of one input shape and the weights reordered for it
+  const Plan& plan_for(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) const;
+  Plan make_plan(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) const;
 
   Tensor weight_;  // s8 codes (channels with a zero scale zeroed, see the constructor) or f32·scale
   Conv2dParams params_;
@@ -48,7 +50,9 @@ class Int8Conv {
   int32_t src_zero_point_;
   Int8Epilogue epilogue_;                            // scale and bias as the primitive takes them
   Tensor bias_;                                      // f32 [out] in accumulator units, or undefined
-  mutable std::map<std::string, Tensor> reordered_;  // weights per primitive layout
+  // Plans by input shape (one or two in practice): a call looks its shape up here instead of building the
+  // primitive cache's key, whose per-channel scales dominate a batch-1 layer's time.
+  mutable std::vector<std::pair<Shape, std::shared_ptr<const Plan>>> plans_;
 };
 
 /// NHWC descriptor of an activation shape [N, C, H, W].
