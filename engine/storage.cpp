@@ -73,6 +73,4 @@ Storage::~Storage() {
 
 int64_t Storage::live_bytes() { return live.load(); }
 
-void Storage::release_pool() { pool().release(); }
-
 }  // namespace qat

@@ -22,8 +22,6 @@ class Storage {
 
   /// Bytes held by live Storage objects (pooled free buffers excluded).
   static int64_t live_bytes();
-  /// Returns every pooled free buffer to the system.
-  static void release_pool();
 
  private:
   void* data_ = nullptr;

@@ -15,16 +15,4 @@ std::vector<TextExample> supersense_examples(const std::vector<Synset>& synsets,
   return examples;
 }
 
-const char* split_name(TextSplit split) {
-  switch (split) {
-    case TextSplit::train:
-      return "train";
-    case TextSplit::valid:
-      return "valid";
-    case TextSplit::test:
-      return "test";
-  }
-  return "?";
-}
-
 }  // namespace qat

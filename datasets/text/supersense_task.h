@@ -24,7 +24,4 @@ struct TextExample {
 /// The (gloss, lexicographer file) pairs of one split.
 std::vector<TextExample> supersense_examples(const std::vector<Synset>& synsets, TextSplit split);
 
-/// "train", "valid" or "test".
-const char* split_name(TextSplit split);
-
 }  // namespace qat

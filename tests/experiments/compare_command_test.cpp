@@ -58,8 +58,8 @@ TEST(CompareCommand, RunsEveryCellOnceAndSummarizes) {
 
 TEST(CompareCommand, MalformedBitsNameTheField) {
   CommandLine line = compare_line(fs::temp_directory_path() / "qat_compare_bad");
-  line.overrides.push_back("compare.methods=lsq");
-  line.overrides.push_back("compare.bits=4-4");
+  line.overrides.emplace_back("compare.methods=lsq");
+  line.overrides.emplace_back("compare.bits=4-4");
   try {
     run_compare(line);
     FAIL();
