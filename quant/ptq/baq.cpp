@@ -88,6 +88,9 @@ BaqResult baq_quantize(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, const
                 .column_loss = {}};
   for (Eigen::Index r = 0; r < w.rows(); ++r)
     if (out.row_lo(r) == 0.0 && out.row_hi(r) == 0.0) out.row_lo(r) = -1.0, out.row_hi(r) = 1.0;
+  // Ranges as the record stores them (float32), so that its derived grids are the ones used here.
+  out.row_lo = out.row_lo.cast<float>().cast<double>();
+  out.row_hi = out.row_hi.cast<float>().cast<double>();
   const ColumnRounder round = [&](int64_t j, const Eigen::MatrixXd& work) {
     const AffineGrid grid = column_grid(out.row_lo, out.row_hi, out.levels.levels[j]);
     out.codes.set_column(j, grid, grid.codes(work.col(j)));
