@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "autograd/grad_mode.h"
 #include "engine/error.h"
@@ -21,6 +22,12 @@ struct TappedLayer {
 void collect_layers(Module& m, const std::string& path, std::vector<TappedLayer>& out) {
   if (auto* q = dynamic_cast<QuantizedLayer*>(&m)) return out.push_back({path, q});
   for (const auto& [name, child] : m.children()) collect_layers(*child, child_path(path, name), out);
+}
+
+bool has_quantized_layers(Module& m) {
+  std::vector<TappedLayer> layers;
+  collect_layers(m, "", layers);
+  return !layers.empty();
 }
 
 std::unique_ptr<HessianAccumulator> accumulator_for(const WeightedLayer& layer) {
@@ -88,6 +95,25 @@ std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const Laye
     inputs = options_.sequential ? outputs_of(block, inputs) : std::move(float_outputs);
   }
   return inputs;
+}
+
+std::vector<RunnerBlock> sequential_blocks(Sequential& model) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // anchor child, children run
+  std::vector<std::string> leading;
+  for (const auto& [name, child] : model.children()) {
+    if (has_quantized_layers(*child)) groups.push_back({name, std::exchange(leading, {})});
+    (groups.empty() ? leading : groups.back().second).push_back(name);
+  }
+  QAT_CHECK(!groups.empty(), "sequential_blocks: the model has no quantized layers");
+  std::vector<RunnerBlock> blocks;
+  for (const auto& [anchor, names] : groups)
+    blocks.push_back({anchor, &child_of(model, anchor, anchor, "sequential_blocks"),
+                      [&model, names](int64_t, const Tensor& x) {
+                        Variable v(x);
+                        for (const std::string& n : names) v = model.call_child(n, v);
+                        return v.data();
+                      }});
+  return blocks;
 }
 
 }  // namespace qat::ptq

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/sequential.h"
 #include "quant/quantized_layer.h"
 
 namespace qat::ptq {
@@ -40,5 +41,10 @@ class SequentialRunner {
   std::vector<RunnerBlock> blocks_;
   SequentialOptions options_;
 };
+
+/// The blocks of a Sequential model (ResNet, MobileNetV2): each child holding quantized layers starts a
+/// block (stem, residual blocks, head, classifier); children without them (batch norm, pooling) join the
+/// block before them, or the first block. `model` must outlive the blocks.
+std::vector<RunnerBlock> sequential_blocks(Sequential& model);
 
 }  // namespace qat::ptq

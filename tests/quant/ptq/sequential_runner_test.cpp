@@ -141,5 +141,30 @@ TEST(PtqSequentialRunner, LaterBlocksSeeQuantizedOutputsOnlyWhenSequential) {
     }
 }
 
+// A ResNet-like Sequential: its blocks are the children holding quantized layers, with the others
+// (batch norm, activation, pooling) run inside the block before them; running them reproduces the model.
+TEST(PtqSequentialRunner, BlocksOfASequentialModel) {
+  Sequential model;
+  model.add("pre", std::make_shared<Activation>(ActivationKind::relu))
+      .add("stem",
+           wrap(std::make_shared<Conv2d>(Conv2dOptions{.in = 2, .out = 4, .kernel = 3, .padding = 1})))
+      .add("act", std::make_shared<Activation>(ActivationKind::relu))
+      .add("flatten", std::make_shared<Flatten>())
+      .add("fc", wrap(std::make_shared<Linear>(LinearOptions{.in = 64, .out = 5})));
+  model.eval();
+  const std::vector<RunnerBlock> blocks = sequential_blocks(model);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].path, "stem");
+  EXPECT_EQ(blocks[1].path, "fc");
+  std::vector<std::string> seen;
+  const LayerQuantizer record = [&](const std::string& path, QuantizedLayer&,
+                                    const std::vector<Eigen::MatrixXd>&) { seen.push_back(path); };
+  const std::vector<Tensor> out = SequentialRunner(blocks, {}).run(batches(), record);
+  EXPECT_EQ(seen, (std::vector<std::string>{"stem", "fc"}));
+  NoGrad no_grad;
+  for (size_t b = 0; b < out.size(); ++b)
+    EXPECT_EQ(out[b].to_vector(), model.forward(Variable(batches()[b])).data().to_vector());
+}
+
 }  // namespace
 }  // namespace qat::ptq
