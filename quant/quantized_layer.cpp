@@ -29,6 +29,7 @@ Variable QuantizedLayer::forward(const Variable& x) {
   macs_per_sample_ =
       static_cast<double>(y.numel()) / batch / out_channels * static_cast<double>(layer_->weight().numel());
   input_elements_per_sample_ = static_cast<double>(x.numel()) / batch;
+  if (tap_ && !is_training()) tap_(input.data(), y.data());
   return y;
 }
 

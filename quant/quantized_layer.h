@@ -1,6 +1,7 @@
 #pragma once
 // QuantizedLayer: the decorator that runs a Conv2d/Linear on a quantized input and a quantized weight
 // through forward_with; the wrapped layer keeps its code and its parameter names.
+#include <functional>
 #include <memory>
 
 #include "layers/weighted_layer.h"
@@ -27,6 +28,10 @@ class QuantizedLayer : public Module {
   double macs_per_sample() const { return macs_per_sample_; }
   /// Elements of the (quantized) input per sample of the last forward.
   double input_elements_per_sample() const { return input_elements_per_sample_; }
+  /// Sees the input (after the input quantizer) and the output of every evaluation-mode forward.
+  using Tap = std::function<void(const Tensor& input, const Tensor& output)>;
+  /// Installs `tap` (an empty one removes it); calibration uses it (quant/ptq).
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
 
  private:
   std::shared_ptr<WeightedLayer> layer_;
@@ -34,6 +39,7 @@ class QuantizedLayer : public Module {
   std::shared_ptr<Quantizer> input_quantizer_;
   double macs_per_sample_ = 0.0;
   double input_elements_per_sample_ = 0.0;
+  Tap tap_;
 };
 
 /// The Conv2d/Linear that `m` is, or that it wraps when it is a QuantizedLayer; null for other modules.

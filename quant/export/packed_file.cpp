@@ -6,7 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/hdf5_file.h"
-#include "quant/export/bit_packing.h"
+#include "quant/export/packed_weight_fields.h"
 
 namespace qat {
 namespace {
@@ -29,12 +29,6 @@ Tensor vector_tensor(const std::vector<T>& values, DType dtype) {
 }
 
 const char* kind_name(PackedKind kind) { return kind == PackedKind::conv2d ? "conv2d" : "linear"; }
-
-std::vector<uint8_t> offset_codes(const QuantizedWeight& w) {
-  std::vector<uint8_t> values(w.codes.size());
-  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint8_t>(w.codes[i] - w.qmin);
-  return values;
-}
 
 void write_input_grid(hid_t group, const std::optional<InputGrid>& grid) {
   hdf5::write_int_attribute(group, "input_quantized", grid.has_value());
@@ -67,11 +61,14 @@ void write_layer(hid_t layers, const PackedLayer& l, int64_t index, const std::s
   hdf5::write_string_attribute(g, "batch_norm", l.batch_norm);
   write_input_grid(g, l.input);
   const std::string at = where + ": layer '" + l.path + "'";
-  hdf5::write_tensor(g, "weight_codes", vector_tensor(pack_bits(offset_codes(w), w.bits), DType::u8), at);
+  hdf5::write_tensor(g, "weight_codes", vector_tensor(pack_weight_codes(w), DType::u8), at);
   hdf5::write_tensor(g, "weight_shape", vector_tensor(w.shape, DType::s32), at);
-  hdf5::write_tensor(g, "weight_scale", vector_tensor(w.scale, DType::f32), at);
-  hdf5::write_tensor(g, "weight_zero_point", vector_tensor(w.zero_point, DType::s32), at);
+  if (w.levels.empty()) {
+    hdf5::write_tensor(g, "weight_scale", vector_tensor(w.scale, DType::f32), at);
+    hdf5::write_tensor(g, "weight_zero_point", vector_tensor(w.zero_point, DType::s32), at);
+  }
   if (!w.bias.empty()) hdf5::write_tensor(g, "bias", vector_tensor(w.bias, DType::f32), at);
+  write_ptq_fields(g, w, at);
 }
 
 // A dataset read as one dimension of `dtype` with `expected` elements (any count when negative).
@@ -110,28 +107,25 @@ QuantizedWeight read_weight(hid_t g, const std::string& at) {
   QAT_CHECK(w.bits >= 1 && w.bits <= 8, at, ": bits ", w.bits, " out of range (1…8)");
   w.qmin = hdf5::read_int_attribute(g, "qmin", at);
   w.qmax = hdf5::read_int_attribute(g, "qmax", at);
-  QAT_CHECK(w.qmin < w.qmax && w.qmax - w.qmin < (int64_t{1} << w.bits), at, ": qmin/qmax ", w.qmin, "…",
-            w.qmax, " do not fit ", w.bits, " bits");
   const int64_t numel = hdf5::read_int_attribute(g, "numel", at);
   const Tensor shape = read_vector(g, "weight_shape", DType::s32, -1, at);
   w.shape.assign(shape.data<int32_t>(), shape.data<int32_t>() + shape.numel());
   QAT_CHECK(!w.shape.empty() && qat::numel(w.shape) == numel && w.shape[0] > 0, at, ": weight_shape ",
             to_string(w.shape), " does not hold numel ", numel, " elements");
-  const Tensor packed = read_vector(g, "weight_codes", DType::u8, packed_size(numel, w.bits), at);
-  const std::vector<uint8_t> values = unpack_bits(
-      std::vector<uint8_t>(packed.data<uint8_t>(), packed.data<uint8_t>() + packed.numel()), numel, w.bits);
-  w.codes.resize(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    w.codes[i] = w.qmin + values[i];
-    QAT_CHECK(w.codes[i] <= w.qmax, at, ": weight_codes value ", i, " (", w.codes[i], ") is above qmax ",
-              w.qmax);
+  read_ptq_fields(g, w, at);
+  QAT_CHECK(w.qmin < w.qmax && (w.qmax - w.qmin) / w.code_stride < (int64_t{1} << w.bits), at, ": qmin/qmax ",
+            w.qmin, "…", w.qmax, " do not fit ", w.bits, " bits at code stride ", w.code_stride);
+  const Tensor packed = read_vector(g, "weight_codes", DType::u8, packed_code_bytes(w), at);
+  w.codes = unpack_weight_codes(
+      std::vector<uint8_t>(packed.data<uint8_t>(), packed.data<uint8_t>() + packed.numel()), w, at);
+  if (w.levels.empty()) {
+    const Tensor scale = read_vector(g, "weight_scale", DType::f32, -1, at);
+    QAT_CHECK(valid_scale_count(w, scale.numel()), at, ": weight_scale has ", scale.numel(), " elements for ",
+              w.out_channels(), " output channels and group size ", w.group_size);
+    w.scale.assign(scale.data<float>(), scale.data<float>() + scale.numel());
+    const Tensor zp = read_vector(g, "weight_zero_point", DType::s32, scale.numel(), at);
+    w.zero_point.assign(zp.data<int32_t>(), zp.data<int32_t>() + zp.numel());
   }
-  const Tensor scale = read_vector(g, "weight_scale", DType::f32, -1, at);
-  QAT_CHECK(scale.numel() == 1 || scale.numel() == w.out_channels(), at, ": weight_scale has ", scale.numel(),
-            " elements for ", w.out_channels(), " output channels");
-  w.scale.assign(scale.data<float>(), scale.data<float>() + scale.numel());
-  const Tensor zp = read_vector(g, "weight_zero_point", DType::s32, scale.numel(), at);
-  w.zero_point.assign(zp.data<int32_t>(), zp.data<int32_t>() + zp.numel());
   if (H5Lexists(g, "bias", H5P_DEFAULT) > 0) {
     const Tensor bias = read_vector(g, "bias", DType::f32, w.out_channels(), at);
     w.bias.assign(bias.data<float>(), bias.data<float>() + bias.numel());
@@ -165,9 +159,7 @@ PackedLayer read_layer(hid_t layers, const std::string& path, const std::string&
 
 }  // namespace
 
-int64_t payload_bytes(const PackedLayer& layer) {
-  return packed_size(static_cast<int64_t>(layer.weight.codes.size()), layer.weight.bits);
-}
+int64_t payload_bytes(const PackedLayer& layer) { return packed_code_bytes(layer.weight); }
 
 int64_t payload_bytes(const PackedModel& model) {
   int64_t bytes = 0;
@@ -219,8 +211,8 @@ PackedModel load_packed(const std::string& path) {
   const std::string format = hdf5::read_string_attribute(file.get(), "format", where);
   QAT_CHECK(format == kFormat, where, ": format '", format, "' is not '", kFormat, "'");
   const int64_t version = hdf5::read_int_attribute(file.get(), "format_version", where);
-  QAT_CHECK(version == kPackedFormatVersion, where, ": format_version ", version,
-            " is not supported (this build reads ", kPackedFormatVersion, ")");
+  QAT_CHECK(version >= 1 && version <= kPackedFormatVersion, where, ": format_version ", version,
+            " is not supported (this build reads 1…", kPackedFormatVersion, ")");
   PackedModel model{.config = hdf5::read_string_attribute(file.get(), "config", where), .layers = {}};
   Handle layers(H5Gopen2(file.get(), "layers", H5P_DEFAULT), H5Gclose);
   QAT_CHECK(layers.valid(), where, ": missing group 'layers'");

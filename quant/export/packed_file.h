@@ -3,7 +3,8 @@
 // format_version and config (the experiment config text); one group /layers/<path> per layer with
 // attributes (index, kind, geometry, bits, qmin, qmax, numel, relu, batch_norm, input grid) and datasets
 // weight_codes (u8, codes − qmin packed LSB first at `bits` bits each), weight_shape (s32), weight_scale
-// (f32), weight_zero_point (s32) and bias (f32, absent when the layer has none).
+// (f32), weight_zero_point (s32) and bias (f32, absent when the layer has none); format_version 2 adds the
+// post-training fields of packed_weight_fields.h.
 #include <cstdint>
 #include <string>
 

@@ -11,8 +11,8 @@
 
 namespace qat {
 
-/// Version written into packed files; readers reject others.
-constexpr int64_t kPackedFormatVersion = 1;
+/// Version written into packed files; readers take 1 (no post-training fields) up to it.
+constexpr int64_t kPackedFormatVersion = 2;
 
 /// The grid a layer's input is quantized on: code = clamp(⌊(x − offset)/scale⌉, qmin, qmax) with
 /// offset = −zero_point·scale, so x ≈ (code − zero_point)·scale.
