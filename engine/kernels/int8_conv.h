@@ -48,8 +48,8 @@ class Int8Conv {
   Conv2dParams params_;
   DType src_type_;
   int32_t src_zero_point_;
-  Int8Epilogue epilogue_;                            // scale and bias as the primitive takes them
-  Tensor bias_;                                      // f32 [out] in accumulator units, or undefined
+  Int8Epilogue epilogue_;  // scale and bias as the primitive takes them
+  Tensor bias_;            // f32 [out] in accumulator units, or undefined
   // Plans by input shape (one or two in practice): a call looks its shape up here instead of building the
   // primitive cache's key, whose per-channel scales dominate a batch-1 layer's time.
   mutable std::vector<std::pair<Shape, std::shared_ptr<const Plan>>> plans_;

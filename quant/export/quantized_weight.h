@@ -36,14 +36,14 @@ struct QuantizedWeight {
   int bits = 0;                     ///< bits of a code
   std::vector<float> bias;          ///< float bias per output channel (empty: none)
   // Post-training quantization (PTQ.md, "The quantized-weight record"); the defaults are a per-row grid.
-  int64_t group_size = 0;                ///< 0: scale per row (or one); else [out, ⌈in/g⌉] row-major
-  int code_stride = 1;                   ///< codes are qmin + code_stride·k (QuIP: odd codes, stride 2)
-  std::vector<int32_t> levels = {};      ///< BAQ: levels n_j per input column (scale, zero_point empty)
-  std::vector<float> row_lo = {};        ///< BAQ: row range the column grids span
-  std::vector<float> row_hi = {};        ///< BAQ: row range the column grids span
-  std::vector<float> col_scale = {};     ///< per input column, original basis (SINQ μ1, QuIP 1/D)
-  ptq::WeightTransform in = {};          ///< V (d×d): the weight used is Uᵀ·Ŵ·V·diag(col_scale)
-  ptq::WeightTransform out = {};         ///< U (out×out)
+  int64_t group_size = 0;             ///< 0: scale per row (or one); else [out, ⌈in/g⌉] row-major
+  int code_stride = 1;                ///< codes are qmin + code_stride·k (QuIP: odd codes, stride 2)
+  std::vector<int32_t> levels = {};   ///< BAQ: levels n_j per input column (scale, zero_point empty)
+  std::vector<float> row_lo = {};     ///< BAQ: row range the column grids span
+  std::vector<float> row_hi = {};     ///< BAQ: row range the column grids span
+  std::vector<float> col_scale = {};  ///< per input column, original basis (SINQ μ1, QuIP 1/D)
+  ptq::WeightTransform in = {};       ///< V (d×d): the weight used is Uᵀ·Ŵ·V·diag(col_scale)
+  ptq::WeightTransform out = {};      ///< U (out×out)
 
   /// Output channels (shape[0]).
   int64_t out_channels() const { return shape.at(0); }
