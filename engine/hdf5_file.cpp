@@ -1,5 +1,7 @@
 #include "engine/hdf5_file.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 
 namespace qat::hdf5 {
@@ -57,11 +59,40 @@ Quiet::Quiet() {
 
 Quiet::~Quiet() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
 
+namespace {
+
+// Dataset creation properties: one chunk holding the whole tensor with HDF5's Fletcher-32 checksum, which
+// H5Dread verifies, so a flipped byte fails the read instead of loading a wrong value. (Filters need a
+// chunked layout; scalars and empty tensors cannot be chunked and stay contiguous.)
+void add_checksum(hid_t properties, const std::vector<hsize_t>& dims) {
+  const bool chunkable =
+      !dims.empty() && std::all_of(dims.begin(), dims.end(), [](hsize_t d) { return d > 0; });
+  if (!chunkable) return;
+  H5Pset_chunk(properties, static_cast<int>(dims.size()), dims.data());
+  H5Pset_fletcher32(properties);
+}
+
+}  // namespace
+
+hid_t create_file(const std::string& path) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+}
+
+hid_t open_file(const std::string& path) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG);
+  return H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
+}
+
 void write_tensor(hid_t group, const std::string& name, const Tensor& tensor, const std::string& where) {
   const Tensor plain = tensor.dtype() == DType::bf16 ? tensor.to(DType::f32) : tensor.contiguous();
   std::vector<hsize_t> dims(plain.shape().begin(), plain.shape().end());
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle set(H5Dcreate2(group, name.c_str(), hdf5_type(plain.dtype()), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+  Handle layout(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  add_checksum(layout.get(), dims);
+  Handle set(H5Dcreate2(group, name.c_str(), hdf5_type(plain.dtype()), space.get(), H5P_DEFAULT, layout.get(),
                         H5P_DEFAULT),
              H5Dclose);
   QAT_CHECK(set.valid() && H5Dwrite(set.get(), hdf5_type(plain.dtype()), H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -81,7 +112,7 @@ Tensor read_tensor(hid_t group, const std::string& name, const std::string& wher
   const DType dtype = dtype_of(type.get(), where);
   Tensor tensor = Tensor::empty(Shape(dims.begin(), dims.end()), dtype);
   QAT_CHECK(H5Dread(set.get(), hdf5_type(dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.raw()) >= 0, where,
-            ": data is truncated or corrupt");
+            ": data is truncated or corrupt (checksum or size mismatch)");
   return tensor;
 }
 

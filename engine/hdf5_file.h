@@ -43,7 +43,15 @@ class Quiet {
   void* data_ = nullptr;
 };
 
-/// Writes `tensor` (plain copy; bf16 as f32) as dataset `name` of `group`.
+/// Creates (truncates) `path` in the latest file format, whose metadata — superblock, object headers with
+/// their attributes, group indexes — HDF5 checksums, as write_tensor checksums data; returns the file id
+/// (negative on failure), to be owned by a Handle with H5Fclose.
+hid_t create_file(const std::string& path);
+/// Opens `path` read-only so that closing the file also closes whatever is still open in it (a read that
+/// failed halfway through a corrupt file leaves nothing behind); returns the file id (negative on failure).
+hid_t open_file(const std::string& path);
+/// Writes `tensor` (plain copy; bf16 as f32) as dataset `name` of `group`, with a Fletcher-32 checksum
+/// that reading verifies.
 void write_tensor(hid_t group, const std::string& name, const Tensor& tensor, const std::string& where);
 /// Reads dataset `name` of `group` (f32, s32, s8 or u8).
 Tensor read_tensor(hid_t group, const std::string& name, const std::string& where);

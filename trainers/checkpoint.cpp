@@ -52,7 +52,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   hdf5::Quiet quiet;
   const std::string temporary = path + ".tmp";
   {
-    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    Handle file(hdf5::create_file(temporary), H5Fclose);
     QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot create ", temporary);
     write_group(file.get(), "model", checkpoint.model, path);
     if (!checkpoint.optimizer.empty()) write_group(file.get(), "optimizer", checkpoint.optimizer, path);
@@ -68,7 +68,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   hdf5::Quiet quiet;
   QAT_CHECK(std::filesystem::exists(path), "checkpoint ", path, ": no such file");
   QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, "checkpoint ", path, ": not an HDF5 file, or truncated");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Handle file(hdf5::open_file(path), H5Fclose);
   QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot open (truncated or corrupt HDF5)");
   Checkpoint checkpoint;
   checkpoint.model = read_group(file.get(), "model", path);

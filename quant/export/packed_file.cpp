@@ -172,7 +172,7 @@ int64_t save_packed(const PackedModel& model, const std::string& path) {
   const std::string where = "packed model " + path;
   const std::string temporary = path + ".tmp";
   try {
-    Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    Handle file(hdf5::create_file(temporary), H5Fclose);
     QAT_CHECK(file.valid(), where, ": cannot create ", temporary);
     Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
     hdf5::write_string_attribute(root.get(), "format", kFormat);
@@ -192,7 +192,7 @@ int64_t save_packed(const PackedModel& model, const std::string& path) {
 bool is_packed_file(const std::string& path) {
   hdf5::Quiet quiet;
   if (!std::filesystem::exists(path) || H5Fis_hdf5(path.c_str()) <= 0) return false;
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Handle file(hdf5::open_file(path), H5Fclose);
   if (!file.valid() || !hdf5::has_attribute(file.get(), "format")) return false;
   try {
     return hdf5::read_string_attribute(file.get(), "format", path) == kFormat;
@@ -206,7 +206,7 @@ PackedModel load_packed(const std::string& path) {
   const std::string where = "packed model " + path;
   QAT_CHECK(std::filesystem::exists(path), where, ": no such file");
   QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, where, ": not an HDF5 file, or truncated");
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Handle file(hdf5::open_file(path), H5Fclose);
   QAT_CHECK(file.valid(), where, ": cannot open (truncated or corrupt HDF5)");
   const std::string format = hdf5::read_string_attribute(file.get(), "format", where);
   QAT_CHECK(format == kFormat, where, ": format '", format, "' is not '", kFormat, "'");
