@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "autograd/grad_mode.h"
 #include "engine/hdf5_file.h"
@@ -226,6 +227,35 @@ TEST(PackedModel, Relu6BeforeAQuantizedLayerClipsOnItsGrid) {
   const PackedModel packed = pack_model(model, "");
   ASSERT_GT(packed.layer("c2").input->scale * packed.layer("c2").input->qmax, 6.0f);
   EXPECT_EQ(differing_rows(IntegerModel(model, packed).forward(x), fake), 0);
+}
+
+// Corruption is detected, never evaluated: a flipped byte (every k-th of the file, so that ~2,000 are
+// tried) either fails the load naming the file or leaves integer inference's logits bit-identical.
+TEST(PackedModel, AFlippedByteFailsTheLoadOrChangesNothing) {
+  const Saved s = saved_model("flipped.h5");
+  const fs::path copy = temp_file("flipped_copy.h5");
+  const Tensor x = Generator(12).normal_tensor({4, 1, 12, 12});
+  const std::vector<float> expected = IntegerModel(*s.model, s.packed).forward(x).to_vector();
+  std::ifstream in(s.path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t stride = std::max<size_t>(1, bytes.size() / 2000);
+  int detected = 0, tried = 0;
+  for (size_t i = 0; i < bytes.size(); i += stride, ++tried) {
+    std::string damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x04);
+    std::ofstream(copy, std::ios::binary | std::ios::trunc) << damaged;
+    try {
+      const PackedModel loaded = load_packed(copy.string());
+      ASSERT_EQ(IntegerModel(*s.model, loaded).forward(x).to_vector(), expected)
+          << "byte " << i << " of " << bytes.size() << " changed the model, undetected";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(copy.string()), std::string::npos) << e.what();
+      ++detected;
+    }
+  }
+  EXPECT_GT(detected, tried / 2);
+  fs::remove(s.path);
+  fs::remove(copy);
 }
 
 // Rewrites dataset or attribute `name` of `layer` in `path` through `change`.
