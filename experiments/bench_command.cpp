@@ -7,15 +7,19 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "autograd/ops/arithmetic.h"
 #include "engine/error.h"
 #include "engine/primitive_cache.h"
 #include "engine/random.h"
+#include "experiments/config_loader.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
 #include "experiments/packed_inference.h"
+#include "experiments/precision_config.h"
 #include "experiments/quant_setup.h"
 #include "trainers/losses.h"
+#include "trainers/trainer.h"
 
 namespace qat {
 namespace {
@@ -111,6 +115,24 @@ std::string bench_packed(const CommandLine& line) {
   return result.str();
 }
 
+// The benchmarked run as a config: the model of torch_reference.py's shapes (no dropout, as there), --quant
+// as its quant section (first and last layers at 8 bits as in training), --precision as train.precision,
+// SGD at lr 0.01 without Nesterov, then every --set.
+config::Experiment bench_experiment(const CommandLine& line, const std::string& name, const Workload& w) {
+  config::Experiment e;
+  e.mutable_model()->set_arch(name);
+  e.mutable_model()->set_num_classes(static_cast<int32_t>(w.classes));
+  e.mutable_model()->set_vocab_size(static_cast<int32_t>(w.classes));
+  e.mutable_model()->set_dropout(0.0f);
+  const std::string quant = line.get("quant", "none");
+  if (quant != "none") *e.mutable_quant() = quant_spec(quant);
+  e.mutable_train()->set_precision(line.get("precision", "fp32"));
+  e.mutable_train()->set_lr(0.01f);
+  e.mutable_train()->set_nesterov(false);
+  for (const std::string& assignment : line.overrides) apply_override(e, assignment);
+  return e;
+}
+
 }  // namespace
 
 std::string run_bench(const CommandLine& line) {
@@ -125,22 +147,21 @@ std::string run_bench(const CommandLine& line) {
   QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
 
   manual_seed(0);
-  config::ModelConfig model_config;
-  model_config.set_arch(name);
   const Workload w = workload(name, batch);
-  model_config.set_num_classes(static_cast<int32_t>(w.classes));
-  model_config.set_vocab_size(static_cast<int32_t>(w.classes));
-  model_config.set_dropout(0.0f);  // as the PyTorch reference
-  const auto model = build_model(model_config);
-  const std::string quant = line.get("quant", "none");
-  if (quant != "none") quantize_model(*model, quant_spec(quant));
+  const config::Experiment e = bench_experiment(line, name, w);
+  const PrecisionScope precision(precision_of(e.train()));
+  const auto model = build_model(e.model());
+  const QuantizedModel quantized = quantize_model(*model, e.quant());
+  // The trainer's hooks: NIPQ's noise phase and the cost loss of a bit target.
+  TrainerOptions hooks;
+  if (!quantized.layers.empty()) {
+    add_quant_hooks(hooks, quantized, e);
+    hooks.on_epoch_start(0);
+  }
   Generator gen(0);
   const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);
   const Tensor y = random_ints(w.tokens ? w.input : Shape{batch}, w.classes, gen);
-  config::TrainConfig train;
-  train.set_lr(0.01f);
-  train.set_nesterov(false);
-  const auto optimizer = build_optimizer(*model, train);
+  const auto optimizer = build_optimizer(*model, e.train());
 
   std::vector<double> times;
   int64_t primitives_after_warmup = 0;
@@ -154,7 +175,9 @@ std::string run_bench(const CommandLine& line) {
     } else {
       model->train();
       optimizer->zero_grad();
-      classification_loss(model->forward(Variable(x)), y).backward();
+      Variable loss = classification_loss(model->forward(Variable(x)), y);
+      if (hooks.extra_loss) loss = loss + hooks.extra_loss();
+      loss.backward();
       optimizer->step();
     }
     if (i >= warmup)
@@ -166,7 +189,10 @@ std::string run_bench(const CommandLine& line) {
       .add("framework", "qat")
       .add("model", name)
       .add("mode", mode)
-      .add("quant", quant)
+      .add("quant", line.get("quant", "none"))
+      .add_raw("learn_bits", e.quant().learn_bits() ? "true" : "false")
+      .add("target_avg_bits", static_cast<double>(e.quant().target_avg_bits()))
+      .add("precision", e.train().precision())
       .add("batch", batch)
       .add("threads", static_cast<int64_t>(omp_get_max_threads()))
       .add("ms_per_step", ms)
