@@ -204,15 +204,32 @@ inline float table_noise(uint32_t a, const int32_t* quantile_bins) {
   return std::fma(static_cast<float>(quantile_bins[a >> 20]) + within, 1.0f / kHistogramBins, -0.5f);
 }
 
+// ε of element `index` of the draw keyed `k`: from the quantile table when set, else uniform; a pure
+// function of the key and the element index, so a draw does not depend on how threads split the runs.
+inline float noise_of(int64_t index, uint32_t k, const int32_t* quantile_bins) {
+  const uint32_t a = hash32(static_cast<uint32_t>(index) ^ k);
+  return quantile_bins ? table_noise(a, quantile_bins)
+                       : std::fma(static_cast<float>(a), 1.0f / 4294967296.0f, -0.5f);
+}
+
+// One output of the proxy: truncated to α or low, else shifted by ε steps (a multiply, then an add).
+inline float proxy_value(float v, float eps, float alpha, float low, float step) {
+  return v >= alpha ? alpha : v <= low ? low : v + eps * step;
+}
+
 #if defined(__AVX512F__)
 // GCC 12's own intrinsic headers trip -Wmaybe-uninitialized (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// The table path 16 lanes at a time; returns how many elements it did. GCC 12's tuning for this CPU
-// emulates the table gather with scalar loads; the explicit vpgatherdd is about 3× faster.
-int64_t table_noise_avx512(float* eps, int64_t begin, int64_t n, const int32_t* quantile_bins, uint32_t k) {
+// proxy_value(x[i], noise_of(begin + i, ...)) 16 lanes at a time, draw and truncation in one pass (a
+// buffer of ε between two loops costs half again as much); returns how many elements it did. GCC 12's
+// tuning for this CPU emulates the table gather with scalar loads; the explicit vpgatherdd is about 3×
+// faster. Every operation is the scalar path's, so both give the same floats.
+int64_t proxy_run_avx512(const float* x, float* y, int64_t begin, int64_t n, uint32_t k,
+                         const int32_t* quantile_bins, float alpha, float low, float step) {
   const __m512i key = _mm512_set1_epi32(static_cast<int>(k));
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 top = _mm512_set1_ps(alpha), bottom = _mm512_set1_ps(low), delta = _mm512_set1_ps(step);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m512i a =
@@ -222,57 +239,48 @@ int64_t table_noise_avx512(float* eps, int64_t begin, int64_t n, const int32_t* 
     a = _mm512_xor_si512(a, _mm512_srli_epi32(a, 15));
     a = _mm512_mullo_epi32(a, _mm512_set1_epi32(static_cast<int>(0x846ca68bU)));
     a = _mm512_xor_si512(a, _mm512_srli_epi32(a, 16));
-    const __m512 bin = _mm512_cvtepi32_ps(_mm512_i32gather_epi32(_mm512_srli_epi32(a, 20), quantile_bins, 4));
-    const __m512 within = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(a, _mm512_set1_epi32(0xfffff))),
-                                        _mm512_set1_ps(1.0f / 1048576.0f));
-    _mm512_storeu_ps(eps + i, _mm512_fmadd_ps(_mm512_add_ps(bin, within),
-                                              _mm512_set1_ps(1.0f / kHistogramBins), _mm512_set1_ps(-0.5f)));
+    __m512 eps;
+    if (quantile_bins) {
+      const __m512 bin =
+          _mm512_cvtepi32_ps(_mm512_i32gather_epi32(_mm512_srli_epi32(a, 20), quantile_bins, 4));
+      const __m512 within = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(a, _mm512_set1_epi32(0xfffff))),
+                                          _mm512_set1_ps(1.0f / 1048576.0f));
+      eps = _mm512_fmadd_ps(_mm512_add_ps(bin, within), _mm512_set1_ps(1.0f / kHistogramBins),
+                            _mm512_set1_ps(-0.5f));
+    } else {
+      eps =
+          _mm512_fmadd_ps(_mm512_cvtepu32_ps(a), _mm512_set1_ps(1.0f / 4294967296.0f), _mm512_set1_ps(-0.5f));
+    }
+    const __m512 v = _mm512_loadu_ps(x + i);
+    __m512 out = _mm512_add_ps(v, _mm512_mul_ps(eps, delta));
+    out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, bottom, _CMP_LE_OQ), bottom);
+    out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, top, _CMP_GE_OQ), top);
+    _mm512_storeu_ps(y + i, out);
   }
   return i;
 }
 #pragma GCC diagnostic pop
 #endif
 
-// ε for elements [begin, begin + n) into `eps`: from the quantile table when set, else uniform; a pure
-// function of the key and the element index, so a draw does not depend on how threads split the runs.
-void noise_run(float* __restrict eps, int64_t begin, int64_t n, const int32_t* __restrict quantile_bins,
-               uint64_t key) {
-  // One 32-bit draw per element, keyed by both halves of the key.
-  const auto k = static_cast<uint32_t>(key) ^ hash32(static_cast<uint32_t>(key >> 32));
-  if (!quantile_bins) {
+// The proxy over elements [begin, begin + n) of one channel (x and y point at element `begin`), with ε
+// given (tests) or drawn from the table (null for uniform noise) and key.
+void proxy_run(const float* __restrict x, float* __restrict y, int64_t begin, int64_t n,
+               const NoiseProxy& proxy, const int32_t* quantile_bins, float alpha, float low, float step) {
+  if (proxy.given_noise) {
+    const float* eps = proxy.given_noise + begin;
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i)
-      eps[i] = std::fma(static_cast<float>(hash32(static_cast<uint32_t>(begin + i) ^ k)),
-                        1.0f / 4294967296.0f, -0.5f);
+    for (int64_t i = 0; i < n; ++i) y[i] = proxy_value(x[i], eps[i], alpha, low, step);
     return;
   }
+  // One 32-bit draw per element, keyed by both halves of the key.
+  const auto k = static_cast<uint32_t>(proxy.key) ^ hash32(static_cast<uint32_t>(proxy.key >> 32));
   static_assert(kQuantiles == 4096, "the quantile takes the top 12 bits of the draw");
   int64_t done = 0;
 #if defined(__AVX512F__)
-  done = table_noise_avx512(eps, begin, n, quantile_bins, k);
+  done = proxy_run_avx512(x, y, begin, n, k, quantile_bins, alpha, low, step);
 #endif
-#pragma omp simd
   for (int64_t i = done; i < n; ++i)
-    eps[i] = table_noise(hash32(static_cast<uint32_t>(begin + i) ^ k), quantile_bins);
-}
-
-// ε of elements [begin, begin + n) (n ≤ kRun) of a draw: given, or generated from the table (null for
-// uniform noise) and key.
-void draw_noise(float* eps, int64_t begin, int64_t n, const NoiseProxy& proxy, const int32_t* quantile_bins) {
-  if (proxy.given_noise)
-    std::copy(proxy.given_noise + begin, proxy.given_noise + begin + n, eps);
-  else
-    noise_run(eps, begin, n, quantile_bins, proxy.key);
-}
-
-// Truncation and noise of one run of one channel.
-void select_run(const float* __restrict x, const float* __restrict eps, float* __restrict y, int64_t n,
-                float alpha, float low, float step) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    y[i] = v >= alpha ? alpha : v <= low ? low : v + eps[i] * step;
-  }
+    y[i] = proxy_value(x[i], noise_of(begin + i, k, quantile_bins), alpha, low, step);
 }
 
 // Noise-proxy backward of one run of one channel, with the forward's truncation tests (low < α, so an
@@ -305,16 +313,15 @@ void noise_proxy_forward(const float* x, float* y, int64_t channels, int64_t inn
           : std::vector<int32_t>();
   const float lo = lower_bound_factor(proxy.is_signed);
   const int64_t runs = (total + kRun - 1) / kRun;
+  const int32_t* quantile_bins = table.empty() ? nullptr : table.data();
 #pragma omp parallel for if (total > kParallelThreshold)
   for (int64_t r = 0; r < runs; ++r) {
-    const int64_t begin = r * kRun, n = std::min(total, begin + kRun) - begin;
-    float eps[kRun];
-    draw_noise(eps, begin, n, proxy, table.empty() ? nullptr : table.data());
+    const int64_t begin = r * kRun, end = std::min(total, begin + kRun);
     // A run may straddle channels: split it at channel boundaries.
-    for (int64_t at = begin; at < begin + n;) {
-      const int64_t c = at / inner, stop = std::min(begin + n, (c + 1) * inner);
+    for (int64_t at = begin; at < end;) {
+      const int64_t c = at / inner, stop = std::min(end, (c + 1) * inner);
       const float alpha = proxy.alpha[c];
-      select_run(x + at, eps + (at - begin), y + at, stop - at, alpha, lo * alpha, alpha / proxy.levels);
+      proxy_run(x + at, y + at, at, stop - at, proxy, quantile_bins, alpha, lo * alpha, alpha / proxy.levels);
       at = stop;
     }
   }

@@ -1,6 +1,8 @@
 // The NIPQ rounding-error histogram kernel against a plain loop: every element of a tensor up to the
 // sample size (per-channel truncations, truncated elements skipped), and the sampled path of a larger
-// tensor whose rounding errors all fall in one known bin with every other element truncated.
+// tensor whose rounding errors all fall in one known bin with every other element truncated. The noise
+// proxy's draw of an element depends only on its index: the same whether the element falls in the
+// vectorized part of a channel or in its scalar tail.
 #include "engine/kernels/fake_quant.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +59,21 @@ TEST(RoundingErrorHistogram, LargeTensorSamplesUntruncatedElementsOnly) {
   const kernels::NoiseProxy proxy{.alpha = alpha.data(), .levels = levels, .is_signed = true, .key = 11};
   const std::vector<int64_t> counts = kernels::rounding_error_histogram(x.data(), 2, inner, proxy, kBins);
   for (int b = 0; b < kBins; ++b) EXPECT_EQ(counts[b], b == 192 ? 65536 / 2 : 0) << "bin " << b;
+}
+
+TEST(NoiseProxy, DrawDoesNotDependOnChannelSplits) {
+  // 64 channels of 37 elements with one truncation, against the same elements as one channel: the
+  // channel boundaries move elements between the 16-lane path and the scalar tail. Values of the size of
+  // the noise, so that any difference in how a path rounds shows.
+  for (bool histogram : {true, false}) {
+    const std::vector<float> x = Generator(13).normal_tensor({64 * 37}, 0.0f, 0.05f).to_vector(),
+                             alpha(64, 1.3f);
+    std::vector<float> split(x.size()), whole(x.size());
+    kernels::NoiseProxy proxy{.alpha = alpha.data(), .levels = 7.0f, .histogram = histogram, .key = 17};
+    kernels::noise_proxy_forward(x.data(), split.data(), 64, 37, proxy);
+    kernels::noise_proxy_forward(x.data(), whole.data(), 1, 64 * 37, proxy);
+    EXPECT_EQ(split, whole) << (histogram ? "histogram" : "uniform");
+  }
 }
 
 }  // namespace
