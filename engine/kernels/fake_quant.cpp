@@ -212,7 +212,7 @@ inline float noise_of(int64_t index, uint32_t k, const int32_t* quantile_bins) {
                        : std::fma(static_cast<float>(a), 1.0f / 4294967296.0f, -0.5f);
 }
 
-// One output of the proxy: truncated to α or low, else shifted by ε steps (a multiply, then an add).
+// One output of the proxy: truncated to α or low, else shifted by ε steps.
 inline float proxy_value(float v, float eps, float alpha, float low, float step) {
   return v >= alpha ? alpha : v <= low ? low : v + eps * step;
 }
@@ -224,7 +224,8 @@ inline float proxy_value(float v, float eps, float alpha, float low, float step)
 // proxy_value(x[i], noise_of(begin + i, ...)) 16 lanes at a time, draw and truncation in one pass (a
 // buffer of ε between two loops costs half again as much); returns how many elements it did. GCC 12's
 // tuning for this CPU emulates the table gather with scalar loads; the explicit vpgatherdd is about 3×
-// faster. Every operation is the scalar path's, so both give the same floats.
+// faster. Every operation is the scalar path's (v + ε·step written as a multiply and an add, which the
+// compiler contracts exactly as it does the scalar expression), so both give the same floats.
 int64_t proxy_run_avx512(const float* x, float* y, int64_t begin, int64_t n, uint32_t k,
                          const int32_t* quantile_bins, float alpha, float low, float step) {
   const __m512i key = _mm512_set1_epi32(static_cast<int>(k));
