@@ -4,9 +4,10 @@ float and NIPQ W4A4, alternating every configuration round by round so that all 
 state (`qat bench --precision`); then the fp32 recipe (experiments/configs/fmnist_resnet20_fp32.pbtxt,
 same seed) trained for a short budget in each precision, for test accuracy. Writes a markdown report.
 
-Usage: scripts/bf16_training.py [--rounds 5] [--steps 20] [--threads 2] [--epochs 3] [--skip-train]
+Usage: scripts/bf16_training.py [--rounds 5] [--steps 20] [--threads 2] [--epochs 3] [--train-threads N]
+                                [--reuse-runs] [--skip-speed] [--skip-train]
 """
-import argparse, os, statistics
+import argparse, json, os, statistics
 
 from speed_vs_pytorch import run_json
 
@@ -37,12 +38,18 @@ def speed_rows(times):
     return rows
 
 
-def train_rows(a, env):
+def train_rows(a):
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.train_threads or a.threads))
     rows = ["| precision | test accuracy | final train loss | seconds |", "|---|---:|---:|---:|"]
     for precision in PRECISIONS:
         out = os.path.join(a.runs, precision)
-        result = run_json([a.qat, "train", a.config, "--set", f"train.epochs={a.epochs}", "--set",
-                           f"train.precision={precision}", "--out", out], env)
+        done = os.path.join(out, "result.json")
+        if a.reuse_runs and os.path.exists(done):
+            with open(done) as f:
+                result = json.load(f)
+        else:
+            result = run_json([a.qat, "train", a.config, "--set", f"train.epochs={a.epochs}", "--set",
+                               f"train.precision={precision}", "--out", out], env)
         rows.append(f"| {precision} | {100 * result['test_accuracy']:.2f}% | {result['final_train_loss']:.4f} | "
                     f"{result['seconds']:.0f} |")
         print(rows[-1], flush=True)
@@ -59,28 +66,31 @@ def main():
     p.add_argument("--config", default="experiments/configs/fmnist_resnet20_fp32.pbtxt")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--runs", default="out/bf16_training")
+    p.add_argument("--train-threads", type=int, default=0, help="threads of the training runs (0: --threads)")
+    p.add_argument("--reuse-runs", action="store_true", help="take finished runs' result.json from --runs")
+    p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-train", action="store_true")
     p.add_argument("--out", default="experiments/results/bf16_training.md")
     a = p.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
-    speed = speed_rows(step_times(a, env))
-    train = [] if a.skip_train else train_rows(a, env)
+    speed = [] if a.skip_speed else speed_rows(step_times(a, env))
+    train = [] if a.skip_train else train_rows(a)
+    flags = [f for f in ("skip_speed", "skip_train", "reuse_runs") if getattr(a, f)]
     command = (f"scripts/bf16_training.py --rounds {a.rounds} --steps {a.steps} --threads {a.threads} "
-               f"--quant {a.quant} --epochs {a.epochs}" + (" --skip-train" if a.skip_train else ""))
+               f"--quant {a.quant} --epochs {a.epochs}" + (f" --train-threads {a.train_threads}" if a.train_threads else "")
+               + "".join(" --" + f.replace("_", "-") for f in flags))
     text = "\n".join([
         "# bf16 training (`train.precision: \"bf16\"`) against fp32",
         "",
         f"Command: `{command}`",
         "",
-        f"Step time of ResNet-20, batch 128, {a.threads} threads (`qat bench --precision`): each of "
-        f"{a.rounds} rounds runs every configuration once (median of {a.steps} timed steps each); best and "
-        "median over the rounds, and the speed-up fp32 / bf16 from the best times and as the median of the "
-        "per-round ratios.",
-        "",
-        *speed,
-        "",
+        *([f"Step time of ResNet-20, batch 128, {a.threads} threads (`qat bench --precision`): each of "
+           f"{a.rounds} rounds runs every configuration once (median of {a.steps} timed steps each); best and "
+           "median over the rounds, and the speed-up fp32 / bf16 from the best times and as the median of the "
+           "per-round ratios.", "", *speed, ""] if speed else []),
         *([f"Accuracy: the fp32 recipe (`{a.config}`, seed 1, all 60,000 training images, the 10,000 test "
-           f"images) cut to {a.epochs} epochs (cosine schedule over {a.epochs} epochs), once per precision:",
+           f"images) cut to {a.epochs} epochs (cosine schedule over {a.epochs} epochs), once per precision, "
+           f"{a.train_threads or a.threads} threads (`seconds` is the whole run, evaluations included):",
            "", *train, ""] if train else []),
     ])
     with open(a.out + ".tmp", "w") as f:
