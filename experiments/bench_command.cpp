@@ -133,6 +133,49 @@ config::Experiment bench_experiment(const CommandLine& line, const std::string& 
   return e;
 }
 
+// One benchmarked configuration: its model (quantized when the config says so), optimizer, the trainer's
+// quantization hooks (NIPQ's noise phase, the cost loss of a bit target) and its precision.
+struct BenchRun {
+  std::shared_ptr<Module> model;
+  QuantizedModel quantized;
+  TrainerOptions hooks;
+  std::unique_ptr<Optimizer> optimizer;
+  Precision precision = Precision::f32;
+};
+
+std::unique_ptr<BenchRun> make_run(const config::Experiment& e) {
+  manual_seed(0);
+  auto run = std::make_unique<BenchRun>();
+  run->precision = precision_of(e.train());
+  run->model = build_model(e.model());
+  run->quantized = quantize_model(*run->model, e.quant());
+  if (!run->quantized.layers.empty()) {
+    add_quant_hooks(run->hooks, run->quantized, e);
+    run->hooks.on_epoch_start(0);
+  }
+  run->optimizer = build_optimizer(*run->model, e.train());
+  return run;
+}
+
+// Seconds of one training step (forward, loss, backward, SGD step) or inference of `run` on (x, y).
+double time_step(BenchRun& run, bool train, const Tensor& x, const Tensor& y) {
+  const PrecisionScope precision(run.precision);
+  const auto start = std::chrono::steady_clock::now();
+  if (!train) {
+    NoGrad no_grad;
+    run.model->eval();
+    run.model->forward(Variable(x)).data();
+  } else {
+    run.model->train();
+    run.optimizer->zero_grad();
+    Variable loss = classification_loss(run.model->forward(Variable(x)), y);
+    if (run.hooks.extra_loss) loss = loss + run.hooks.extra_loss();
+    loss.backward();
+    run.optimizer->step();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 std::string run_bench(const CommandLine& line) {
@@ -146,42 +189,30 @@ std::string run_bench(const CommandLine& line) {
   const int steps = std::stoi(line.get("steps", "20")), warmup = std::stoi(line.get("warmup", "5"));
   QAT_CHECK(batch > 0 && steps > 0 && warmup >= 0, "qat bench: --batch and --steps must be positive");
 
-  manual_seed(0);
   const Workload w = workload(name, batch);
   const config::Experiment e = bench_experiment(line, name, w);
-  const PrecisionScope precision(precision_of(e.train()));
-  const auto model = build_model(e.model());
-  const QuantizedModel quantized = quantize_model(*model, e.quant());
-  // The trainer's hooks: NIPQ's noise phase and the cost loss of a bit target.
-  TrainerOptions hooks;
-  if (!quantized.layers.empty()) {
-    add_quant_hooks(hooks, quantized, e);
-    hooks.on_epoch_start(0);
-  }
+  const auto run = make_run(e);
+  // --baseline: the same model unquantized in fp32, its steps alternating with the run's so that both
+  // see the same machine load.
+  config::Experiment float_e = e;
+  float_e.clear_quant();
+  float_e.mutable_train()->set_precision("fp32");
+  const auto baseline = line.has("baseline") ? make_run(float_e) : nullptr;
   Generator gen(0);
   const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);
   const Tensor y = random_ints(w.tokens ? w.input : Shape{batch}, w.classes, gen);
-  const auto optimizer = build_optimizer(*model, e.train());
 
-  std::vector<double> times;
+  std::vector<double> times, baseline_times, ratios;
   int64_t primitives_after_warmup = 0;
   for (int i = 0; i < warmup + steps; ++i) {
     if (i == warmup) primitives_after_warmup = static_cast<int64_t>(PrimitiveCache::get().created());
-    const auto start = std::chrono::steady_clock::now();
-    if (mode == "infer") {
-      NoGrad no_grad;
-      model->eval();
-      model->forward(Variable(x)).data();
-    } else {
-      model->train();
-      optimizer->zero_grad();
-      Variable loss = classification_loss(model->forward(Variable(x)), y);
-      if (hooks.extra_loss) loss = loss + hooks.extra_loss();
-      loss.backward();
-      optimizer->step();
-    }
-    if (i >= warmup)
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const double seconds = time_step(*run, mode == "train", x, y);
+    const double baseline_seconds = baseline ? time_step(*baseline, mode == "train", x, y) : 0.0;
+    if (i < warmup) continue;
+    times.push_back(seconds);
+    if (!baseline) continue;
+    baseline_times.push_back(baseline_seconds);
+    ratios.push_back(seconds / baseline_seconds);
   }
   const double ms = median(times) * 1e3;
   JsonLine result;
@@ -196,9 +227,11 @@ std::string run_bench(const CommandLine& line) {
       .add("batch", batch)
       .add("threads", static_cast<int64_t>(omp_get_max_threads()))
       .add("ms_per_step", ms)
-      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3)
-      .add("primitives_created_while_timed",
-           static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
+      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3);
+  if (baseline)
+    result.add("fp32_ms_per_step", median(baseline_times) * 1e3).add("ratio_to_fp32", median(ratios));
+  result.add("primitives_created_while_timed",
+             static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
   return result.str();
 }
 

@@ -20,8 +20,8 @@ constexpr const char* kUsage =
     "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
-    " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value "
-    "...]\n"
+    " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value ...]"
+    " [--baseline]\n"
     "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
     "       qat inspect CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (command == "bench") {
-      std::puts(qat::run_bench(qat::CommandLine::parse(argc, argv, 2)).c_str());
+      std::puts(qat::run_bench(qat::CommandLine::parse(argc, argv, 2, {"baseline"})).c_str());
       return 0;
     }
     qat::detail::fail("unknown command '", command, "'\n", kUsage);
