@@ -40,36 +40,42 @@ def main():
     a = p.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     ours = {m: [] for m in MODES}
+    step_ratios = {m: [] for m in MODES}
     theirs = {m: [] for m in set(t for _, t in MODES.values())}
     for r in range(a.rounds):
         for mode, (args, torch_mode) in MODES.items():
-            ours[mode].append(run_json([a.qat, "bench", "--model", a.model, "--batch", str(a.batch), "--steps",
-                                        str(a.steps)] + [x.format(b=a.bits) for x in args], env)["ms_per_step"])
+            result = run_json([a.qat, "bench", "--model", a.model, "--batch", str(a.batch), "--steps", str(a.steps),
+                               "--baseline"] + [x.format(b=a.bits) for x in args], env)
+            ours[mode].append(result["ms_per_step"])
+            step_ratios[mode].append(result["ratio_to_fp32"])
             if not a.skip_torch and len(theirs[torch_mode]) == r:
                 theirs[torch_mode].append(run_json(["/usr/bin/python3", a.torch_reference, "--model", a.model,
                                                     "--mode", torch_mode, "--bits", str(a.bits), "--steps",
                                                     str(a.steps), "--threads", str(a.threads)], env)["ms_per_step"])
-        print(f"round {r + 1}: " + ", ".join(f"{m} {t[-1]:.1f}" for m, t in ours.items()), flush=True)
-    rows = ["| step | qat best ms | qat median ms | qat / qat fp32 (best) | qat / qat fp32 (median of rounds) | "
+        print(f"round {r + 1}: " + ", ".join(f"{m} {t[-1]:.1f} ({step_ratios[m][-1]:.3f})" for m, t in ours.items()),
+              flush=True)
+    rows = ["| step | qat best ms | qat median ms | qat / qat fp32 (best rounds) | qat / qat fp32 (step by step) | "
             "PyTorch ms | PyTorch / PyTorch fp32 |", "|---|---:|---:|---:|---:|---:|---:|"]
     for mode, (_, torch_mode) in MODES.items():
         q = ours[mode]
-        per_round = statistics.median(x / f for x, f in zip(q, ours["fp32"]))
         t = min(theirs[torch_mode]) if theirs[torch_mode] else float("nan")
         t_ratio = t / min(theirs["fp32"]) if theirs["fp32"] else float("nan")
         rows.append(f"| {LABELS[mode].format(b=a.bits)} | {min(q):.1f} | {statistics.median(q):.1f} | "
-                    f"{min(q) / min(ours['fp32']):.2f} | {per_round:.2f} | {t:.1f} | {t_ratio:.2f} |")
+                    f"{min(q) / min(ours['fp32']):.2f} | {statistics.median(step_ratios[mode]):.2f} "
+                    f"({min(step_ratios[mode]):.2f}–{max(step_ratios[mode]):.2f}) | {t:.1f} | {t_ratio:.2f} |")
     command = (f"scripts/quant_overhead.py --model {a.model} --batch {a.batch} --bits {a.bits} --rounds {a.rounds} "
                f"--steps {a.steps} --threads {a.threads}" + (" --skip-torch" if a.skip_torch else ""))
     text = "\n".join([
         f"# Quantization-aware training step cost, {a.model} batch {a.batch}",
         "",
         f"Command: `{command}`",
-        f"Each cell: {a.rounds} alternating rounds of each tool's median ms per training step (forward, loss, "
-        f"backward, SGD step) over {a.steps} steps, {a.threads} threads; the best round, the median round, "
-        "their ratios to fp32, and the median of the per-round ratios (each round's step against the same "
-        "round's fp32 step). First and last layers at 8 bits in qat (as in training); PyTorch's reference "
-        "quantizes every conv/linear and its NIPQ always learns the bit-width (no cost loss).",
+        f"{a.rounds} alternating rounds of each tool's median ms per training step (forward, loss, backward, SGD "
+        f"step) over {a.steps} steps, {a.threads} threads: the best and the median round, the ratio of the best "
+        "rounds to fp32's, and the step-by-step ratio of `qat bench --baseline` (every step alternates with one "
+        "of the float model in fp32 in the same process; median over the rounds of each round's median, the "
+        "rounds' range in brackets; the fp32 row is fp32 against itself, the noise floor). First and last "
+        "layers at 8 bits in qat (as in training); PyTorch's reference quantizes every conv/linear and its "
+        "NIPQ always learns the bit-width (no cost loss).",
         "",
         *rows,
         "",
