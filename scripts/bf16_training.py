@@ -15,26 +15,31 @@ PRECISIONS = ["fp32", "bf16"]
 
 
 def step_times(a, env):
-    """ms/step per (quant, precision): one list entry per round."""
+    """ms/step and the step-by-step ratio to the fp32 float step per (quant, precision), one entry per round."""
     times = {(q, p): [] for q in a.quant.split(",") for p in PRECISIONS}
+    ratios = {key: [] for key in times}
     for r in range(a.rounds):
         for quant, precision in times:
             result = run_json([a.qat, "bench", "--model", "resnet20", "--batch", "128", "--steps", str(a.steps),
-                               "--quant", quant, "--precision", precision], env)
+                               "--quant", quant, "--precision", precision, "--baseline"], env)
             times[(quant, precision)].append(result["ms_per_step"])
-        print(f"round {r + 1}: " + ", ".join(f"{q} {p} {t[-1]:.1f}" for (q, p), t in times.items()), flush=True)
-    return times
+            ratios[(quant, precision)].append(result["ratio_to_fp32"])
+        print(f"round {r + 1}: " + ", ".join(f"{q} {p} {t[-1]:.1f} ({ratios[(q, p)][-1]:.3f})"
+                                             for (q, p), t in times.items()), flush=True)
+    return times, ratios
 
 
-def speed_rows(times):
-    rows = ["| step | precision | best ms | median ms | fp32 / bf16 (best) | fp32 / bf16 (median of rounds) |",
+def speed_rows(times, ratios):
+    rows = ["| step | precision | best ms | median ms | fp32 / bf16 (best rounds) | fp32 / bf16 (step by step) |",
             "|---|---|---:|---:|---:|---:|"]
     for (quant, precision), t in times.items():
         f32 = times[(quant, "fp32")]
-        per_round = statistics.median(a / b for a, b in zip(f32, t))
+        # Each round's two runs were each timed step by step against the fp32 float model.
+        speedups = [f / b for f, b in zip(ratios[(quant, "fp32")], ratios[(quant, precision)])]
         label = "float" if quant == "none" else quant
         rows.append(f"| {label} | {precision} | {min(t):.1f} | {statistics.median(t):.1f} | "
-                    f"{min(f32) / min(t):.2f} | {per_round:.2f} |")
+                    f"{min(f32) / min(t):.2f} | {statistics.median(speedups):.2f} "
+                    f"({min(speedups):.2f}–{max(speedups):.2f}) |")
     return rows
 
 
@@ -73,7 +78,7 @@ def main():
     p.add_argument("--out", default="experiments/results/bf16_training.md")
     a = p.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
-    speed = [] if a.skip_speed else speed_rows(step_times(a, env))
+    speed = [] if a.skip_speed else speed_rows(*step_times(a, env))
     train = [] if a.skip_train else train_rows(a)
     flags = [f for f in ("skip_speed", "skip_train", "reuse_runs") if getattr(a, f)]
     command = (f"scripts/bf16_training.py --rounds {a.rounds} --steps {a.steps} --threads {a.threads} "
@@ -86,8 +91,10 @@ def main():
         "",
         *([f"Step time of ResNet-20, batch 128, {a.threads} threads (`qat bench --precision`): each of "
            f"{a.rounds} rounds runs every configuration once (median of {a.steps} timed steps each); best and "
-           "median over the rounds, and the speed-up fp32 / bf16 from the best times and as the median of the "
-           "per-round ratios.", "", *speed, ""] if speed else []),
+           "median over the rounds, the speed-up fp32 / bf16 from the best rounds, and step by step: every run "
+           "alternates its steps with the fp32 float model's (`qat bench --baseline`), and a round's speed-up "
+           "is the fp32 run's ratio over the bf16 run's (median over the rounds, their range in brackets).",
+           "", *speed, ""] if speed else []),
         *([f"Accuracy: the fp32 recipe (`{a.config}`, seed 1, all 60,000 training images, the 10,000 test "
            f"images) cut to {a.epochs} epochs (cosine schedule over {a.epochs} epochs), once per precision, "
            f"{a.train_threads or a.threads} threads (`seconds` is the whole run, evaluations included):",
