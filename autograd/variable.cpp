@@ -15,15 +15,10 @@ namespace {
 std::atomic<uint64_t> next_sequence{0};
 
 // Adds `grad` into `slot`. The first gradient is taken as is; later ones sum into a fresh tensor,
-// because an op may hand the same tensor to several inputs (add passes its grad_output through).
+// because an op may hand the same tensor to several inputs (add passes its grad_output through). The sum
+// keeps the slot's layout: a blocked gradient stays blocked for the oneDNN op that consumes it.
 void accumulate_into(Tensor& slot, const Tensor& grad) {
-  if (!slot.defined()) {
-    slot = grad;
-    return;
-  }
-  Tensor sum = slot.clone();
-  kernels::accumulate(sum, grad);
-  slot = std::move(sum);
+  slot = slot.defined() ? kernels::accumulate(slot, grad) : grad;
 }
 
 // Every node reachable from `root`, latest first (reverse creation order is a topological order).

@@ -7,15 +7,19 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "autograd/ops/arithmetic.h"
 #include "engine/error.h"
 #include "engine/primitive_cache.h"
 #include "engine/random.h"
+#include "experiments/config_loader.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
 #include "experiments/packed_inference.h"
+#include "experiments/precision_config.h"
 #include "experiments/quant_setup.h"
 #include "trainers/losses.h"
+#include "trainers/trainer.h"
 
 namespace qat {
 namespace {
@@ -115,6 +119,67 @@ std::string bench_packed(const CommandLine& line) {
   return result.str();
 }
 
+// The benchmarked run as a config: the model of torch_reference.py's shapes (no dropout, as there), --quant
+// as its quant section (first and last layers at 8 bits as in training), --precision as train.precision,
+// SGD at lr 0.01 without Nesterov, then every --set.
+config::Experiment bench_experiment(const CommandLine& line, const std::string& name, const Workload& w) {
+  config::Experiment e;
+  e.mutable_model()->set_arch(name);
+  e.mutable_model()->set_num_classes(static_cast<int32_t>(w.classes));
+  e.mutable_model()->set_vocab_size(static_cast<int32_t>(w.classes));
+  e.mutable_model()->set_dropout(0.0f);
+  const std::string quant = line.get("quant", "none");
+  if (quant != "none") *e.mutable_quant() = quant_spec(quant);
+  e.mutable_train()->set_precision(line.get("precision", "fp32"));
+  e.mutable_train()->set_lr(0.01f);
+  e.mutable_train()->set_nesterov(false);
+  for (const std::string& assignment : line.overrides) apply_override(e, assignment);
+  return e;
+}
+
+// One benchmarked configuration: its model (quantized when the config says so), optimizer, the trainer's
+// quantization hooks (NIPQ's noise phase, the cost loss of a bit target) and its precision.
+struct BenchRun {
+  std::shared_ptr<Module> model;
+  QuantizedModel quantized;
+  TrainerOptions hooks;
+  std::unique_ptr<Optimizer> optimizer;
+  Precision precision = Precision::f32;
+};
+
+std::unique_ptr<BenchRun> make_run(const config::Experiment& e) {
+  manual_seed(0);
+  auto run = std::make_unique<BenchRun>();
+  run->precision = precision_of(e.train());
+  run->model = build_model(e.model());
+  run->quantized = quantize_model(*run->model, e.quant());
+  if (!run->quantized.layers.empty()) {
+    add_quant_hooks(run->hooks, run->quantized, e);
+    run->hooks.on_epoch_start(0);
+  }
+  run->optimizer = build_optimizer(*run->model, e.train());
+  return run;
+}
+
+// Seconds of one training step (forward, loss, backward, SGD step) or inference of `run` on (x, y).
+double time_step(BenchRun& run, bool train, const Tensor& x, const Tensor& y) {
+  const PrecisionScope precision(run.precision);
+  const auto start = std::chrono::steady_clock::now();
+  if (!train) {
+    NoGrad no_grad;
+    run.model->eval();
+    run.model->forward(Variable(x)).data();
+  } else {
+    run.model->train();
+    run.optimizer->zero_grad();
+    Variable loss = classification_loss(run.model->forward(Variable(x)), y);
+    if (run.hooks.extra_loss) loss = loss + run.hooks.extra_loss();
+    loss.backward();
+    run.optimizer->step();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 std::string run_bench(const CommandLine& line) {
@@ -128,41 +193,30 @@ std::string run_bench(const CommandLine& line) {
   const auto steps = static_cast<int>(line.get_int("steps", 20, 1, kMaxSteps));
   const auto warmup = static_cast<int>(line.get_int("warmup", 5, 0, kMaxSteps));
 
-  manual_seed(0);
-  config::ModelConfig model_config;
-  model_config.set_arch(name);
   const Workload w = workload(name, batch);
-  model_config.set_num_classes(static_cast<int32_t>(w.classes));
-  model_config.set_vocab_size(static_cast<int32_t>(w.classes));
-  model_config.set_dropout(0.0f);  // as the PyTorch reference
-  const auto model = build_model(model_config);
-  const std::string quant = line.get("quant", "none");
-  if (quant != "none") quantize_model(*model, quant_spec(quant));
+  const config::Experiment e = bench_experiment(line, name, w);
+  const auto run = make_run(e);
+  // --baseline: the same model unquantized in fp32, its steps alternating with the run's so that both
+  // see the same machine load.
+  config::Experiment float_e = e;
+  float_e.clear_quant();
+  float_e.mutable_train()->set_precision("fp32");
+  const auto baseline = line.has("baseline") ? make_run(float_e) : nullptr;
   Generator gen(0);
   const Tensor x = w.tokens ? random_ints(w.input, w.classes, gen) : gen.normal_tensor(w.input);
   const Tensor y = random_ints(w.tokens ? w.input : Shape{batch}, w.classes, gen);
-  config::TrainConfig train;
-  train.set_lr(0.01f);
-  train.set_nesterov(false);
-  const auto optimizer = build_optimizer(*model, train);
 
-  std::vector<double> times;
+  std::vector<double> times, baseline_times, ratios;
   int64_t primitives_after_warmup = 0;
   for (int i = 0; i < warmup + steps; ++i) {
     if (i == warmup) primitives_after_warmup = static_cast<int64_t>(PrimitiveCache::get().created());
-    const auto start = std::chrono::steady_clock::now();
-    if (mode == "infer") {
-      NoGrad no_grad;
-      model->eval();
-      model->forward(Variable(x)).data();
-    } else {
-      model->train();
-      optimizer->zero_grad();
-      classification_loss(model->forward(Variable(x)), y).backward();
-      optimizer->step();
-    }
-    if (i >= warmup)
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const double seconds = time_step(*run, mode == "train", x, y);
+    const double baseline_seconds = baseline ? time_step(*baseline, mode == "train", x, y) : 0.0;
+    if (i < warmup) continue;
+    times.push_back(seconds);
+    if (!baseline) continue;
+    baseline_times.push_back(baseline_seconds);
+    ratios.push_back(seconds / baseline_seconds);
   }
   const double ms = median(times) * 1e3;
   JsonLine result;
@@ -170,13 +224,18 @@ std::string run_bench(const CommandLine& line) {
       .add("framework", "qat")
       .add("model", name)
       .add("mode", mode)
-      .add("quant", quant)
+      .add("quant", line.get("quant", "none"))
+      .add_raw("learn_bits", e.quant().learn_bits() ? "true" : "false")
+      .add("target_avg_bits", static_cast<double>(e.quant().target_avg_bits()))
+      .add("precision", e.train().precision())
       .add("batch", batch)
       .add("threads", static_cast<int64_t>(omp_get_max_threads()))
       .add("ms_per_step", ms)
-      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3)
-      .add("primitives_created_while_timed",
-           static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
+      .add("samples_per_s", static_cast<double>(batch) / ms * 1e3);
+  if (baseline)
+    result.add("fp32_ms_per_step", median(baseline_times) * 1e3).add("ratio_to_fp32", median(ratios));
+  result.add("primitives_created_while_timed",
+             static_cast<int64_t>(PrimitiveCache::get().created()) - primitives_after_warmup);
   return result.str();
 }
 

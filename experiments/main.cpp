@@ -22,7 +22,8 @@ constexpr const char* kUsage =
     "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
-    " [--mode train|infer] [--quant METHOD:WBITS/ABITS]\n"
+    " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value ...]"
+    " [--baseline]\n"
     "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
     "       qat inspect CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
@@ -43,7 +44,10 @@ const std::vector<Subcommand>& subcommands() {
       {"compare", qat::run_compare, {"out"}, {}},
       {"inspect", qat::run_inspect, {}, {}},
       {"export", qat::run_export, {"format", "out", "text-data"}, {}},
-      {"bench", qat::run_bench, {"model", "packed", "batch", "steps", "warmup", "mode", "quant"}, {}},
+      {"bench",
+       qat::run_bench,
+       {"model", "packed", "batch", "steps", "warmup", "mode", "quant", "precision"},
+       {"baseline"}},
   };
   return all;
 }

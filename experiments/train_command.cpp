@@ -15,6 +15,7 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
+#include "experiments/precision_config.h"
 #include "experiments/quant_setup.h"
 #include "trainers/checkpoint.h"
 #include "trainers/losses.h"
@@ -73,6 +74,7 @@ std::string run_train(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat train: expected one CONFIG argument");
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
   if (e.quant().method() != "none") quant_policy(e.quant());  // config errors before any data is read
+  const PrecisionScope precision(precision_of(e.train()));
   manual_seed(e.seed());
   const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
   const auto data = make_pipeline(e, init.assets);

@@ -1,10 +1,10 @@
 #pragma once
-// Accumulate: acc += x for f32 tensors of equal dims (x is reordered to acc's layout when needed).
+// Accumulate: acc + x for f32 tensors of equal dims, in acc's layout (x is reordered to it when needed).
 #include "engine/tensor.h"
 
 namespace qat::kernels {
 
-/// Adds `x` into `acc` in place; both f32 with equal dims.
-void accumulate(Tensor& acc, const Tensor& x);
+/// A new tensor acc + x laid out as `acc`; both f32 with equal dims.
+Tensor accumulate(const Tensor& acc, const Tensor& x);
 
 }  // namespace qat::kernels

@@ -37,8 +37,13 @@ struct WeightsEntry {
 
 memory::dims to_dims(const Shape& shape) { return memory::dims(shape.begin(), shape.end()); }
 
-memory::desc any_desc(const Shape& shape) {
-  return {to_dims(shape), memory::data_type::f32, memory::format_tag::any};
+memory::desc any_desc(const Shape& shape, memory::data_type type) {
+  return {to_dims(shape), type, memory::format_tag::any};
+}
+
+// The type the primitives take their inputs (and weights) in; outputs and gradients are always f32.
+memory::data_type input_type() {
+  return Context::get().precision() == Precision::bf16 ? memory::data_type::bf16 : memory::data_type::f32;
 }
 
 // oneDNN wants grouped weights as {g, out/g, in/g, kh, kw}; the plain [out, in/g, kh, kw] bytes are the same.
@@ -74,12 +79,17 @@ dnnl::reorder reorder_between(const memory::desc& from, const memory::desc& to) 
   return dnnl::reorder(dnnl::reorder::primitive_desc(eng, from, eng, to));
 }
 
-// Everything a convolution primitive descriptor is built from; layouts are left to oneDNN.
+// Everything a convolution primitive descriptor is built from; layouts are left to oneDNN. Tensors the
+// primitive reads (src, weights, dst of the backward passes) are in the context's precision, those it
+// writes (dst, diff_src, diff_weights) in f32.
 struct Problem {
   memory::desc src;
   memory::desc weights;
   memory::desc bias;
   memory::desc dst;
+  memory::desc diff_src;
+  memory::desc diff_weights;
+  memory::desc diff_dst;
   memory::dims strides;
   memory::dims dilates;
   memory::dims padding;
@@ -87,11 +97,15 @@ struct Problem {
 };
 
 Problem problem(const Shape& x, const Shape& w, bool bias, const Conv2dParams& p) {
-  const Shape weight_dims = onednn_weight_dims(w, p.groups);
-  return {any_desc(x),
-          any_desc(weight_dims),
+  const Shape weight_dims = onednn_weight_dims(w, p.groups), y = conv2d_output_shape(x, w, p);
+  const memory::data_type in = input_type(), f32 = memory::data_type::f32;
+  return {any_desc(x, in),
+          any_desc(weight_dims, in),
           bias ? Tensor::plain_desc({w[0]}, DType::f32) : memory::desc(),
-          any_desc(conv2d_output_shape(x, w, p)),
+          any_desc(y, f32),
+          any_desc(x, f32),
+          any_desc(weight_dims, f32),
+          any_desc(y, in),
           {p.stride, p.stride},
           {p.dilation - 1, p.dilation - 1},  // oneDNN counts the gaps between taps
           {p.padding, p.padding},
@@ -109,7 +123,7 @@ CacheKey key(const char* kernel, const Shape& x, const Shape& w, bool bias, cons
   check_problem(x, w, p);
   CacheKey key(kernel);
   key.add(to_dims(x)).add(to_dims(w)).add(static_cast<int64_t>(bias)).add(p.stride).add(p.padding);
-  key.add(p.dilation).add(p.groups);
+  key.add(p.dilation).add(p.groups).add(static_cast<int64_t>(Context::get().precision()));
   return key;
 }
 
@@ -126,8 +140,8 @@ const DataEntry& data_entry(const Shape& x, const Shape& w, const Conv2dParams& 
   return PrimitiveCache::get().find_or_create<DataEntry>(key("conv2d_bwd_data", x, w, false, p), [&] {
     const Problem q = problem(x, w, false, p);
     const dnnl::convolution_backward_data::primitive_desc pd(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, q.src, q.weights, q.dst,
-                                              q.strides, q.dilates, q.padding, q.padding),
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, q.diff_src, q.weights,
+                                              q.diff_dst, q.strides, q.dilates, q.padding, q.padding),
         Context::get().engine(), forward_pd(q));
     return DataEntry{pd, dnnl::convolution_backward_data(pd), q.plain_weights,
                      reorder_between(q.plain_weights, pd.weights_desc())};
@@ -138,8 +152,9 @@ const WeightsEntry& weights_entry(const Shape& x, const Shape& w, bool bias, con
   return PrimitiveCache::get().find_or_create<WeightsEntry>(key("conv2d_bwd_weights", x, w, bias, p), [&] {
     const Problem q = problem(x, w, bias, p);
     const dnnl::convolution_backward_weights::primitive_desc pd(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, q.src, q.weights,
-                                                 q.bias, q.dst, q.strides, q.dilates, q.padding, q.padding),
+        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, q.src, q.diff_weights,
+                                                 q.bias, q.diff_dst, q.strides, q.dilates, q.padding,
+                                                 q.padding),
         Context::get().engine(), forward_pd(q));
     return WeightsEntry{pd, dnnl::convolution_backward_weights(pd), q.plain_weights,
                         reorder_between(pd.diff_weights_desc(), q.plain_weights)};
@@ -178,7 +193,8 @@ ConvLayouts conv2d_layouts(const Shape& x, const Shape& w, bool bias, const Conv
   return {pd.src_desc(), pd.weights_desc(), pd.dst_desc()};
 }
 
-Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+                      Tensor* src_used) {
   QAT_CHECK(x.dtype() == DType::f32, "conv2d: expected an f32 input, got ", x.str());
   QAT_CHECK(
       !bias.defined() || (w.ndim() == 4 && bias.dtype() == DType::f32 && bias.shape() == Shape{w.dim(0)}),
@@ -195,11 +211,12 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   auto& stream = Context::get().stream();
   e.primitive.execute(stream, args);
   stream.wait();
+  if (src_used) *src_used = src;
   return dst;
 }
 
 Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& w, const Shape& x_shape,
-                            const Conv2dParams& p) {
+                            const Conv2dParams& p, Tensor* diff_dst_used) {
   const DataEntry& e = data_entry(x_shape, w.shape(), p);
   check_grad(grad_out, x_shape, w.shape(), p);
   const Tensor diff_dst = grad_out.to_layout(e.pd.diff_dst_desc());
@@ -210,6 +227,7 @@ Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& w, const Shape
                                {DNNL_ARG_WEIGHTS, as_memory(weights, e.pd.weights_desc())},
                                {DNNL_ARG_DIFF_SRC, diff_src.memory()}});
   stream.wait();
+  if (diff_dst_used) *diff_dst_used = diff_dst;
   return diff_src;
 }
 

@@ -107,6 +107,20 @@ std::vector<int32_t> quantile_table(const std::vector<int64_t>& counts) {
   return table;
 }
 
+// Elements whose histogram bins are computed (vectorized) before they are counted.
+constexpr int64_t kBinRun = 1024;
+
+// The rounding-error bin of each element of a run of one channel, or `bins` when it is truncated.
+void bin_run(const float* __restrict x, int32_t* __restrict bin, int64_t n, float alpha, float low,
+             float scale, int bins) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i], scaled = v * scale, r = std::nearbyint(scaled) - scaled;
+    const int b = std::clamp(static_cast<int>((r + 0.5f) * static_cast<float>(bins)), 0, bins - 1);
+    bin[i] = v >= alpha || v <= low ? bins : b;
+  }
+}
+
 }  // namespace
 
 void fake_quant_forward(const float* x, float* y, int64_t channels, int64_t inner, const UniformGrid& grid) {
@@ -156,26 +170,29 @@ std::vector<int64_t> rounding_error_histogram(const float* x, int64_t channels, 
   const int64_t spacing = total / chunks, slack = spacing - length + 1;
   const float lo = lower_bound_factor(proxy.is_signed);
   const int threads = exact ? 1 : omp_get_max_threads();
-  std::vector<int64_t> counts(static_cast<size_t>(bins) * threads, 0);
+  // One row of bins + 1 counts per thread; the extra slot takes the truncated elements.
+  const auto row = static_cast<size_t>(bins) + 1;
+  std::vector<int64_t> counts(row * threads, 0);
 #pragma omp parallel for num_threads(threads)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    int64_t* local = counts.data() + static_cast<size_t>(omp_get_thread_num()) * bins;
+    int64_t* local = counts.data() + static_cast<size_t>(omp_get_thread_num()) * row;
     const int64_t begin = chunk * spacing + static_cast<int64_t>(hash32(static_cast<uint32_t>(proxy.key) ^
                                                                         static_cast<uint32_t>(chunk)) %
                                                                  static_cast<uint64_t>(slack));
-    for (int64_t at = begin; at < begin + length; ++at) {
+    int32_t bin[kBinRun];
+    for (int64_t at = begin; at < begin + length;) {
       const int64_t c = channels == 1 ? 0 : at / inner;
-      const float alpha = proxy.alpha[c], v = x[at];
-      if (v >= alpha || v <= lo * alpha) continue;
-      const float scaled = v * (proxy.levels / alpha);
-      const float r = std::nearbyint(scaled) - scaled;
-      ++local[std::clamp(static_cast<int>((r + 0.5f) * static_cast<float>(bins)), 0, bins - 1)];
+      const int64_t stop = std::min({begin + length, (c + 1) * inner, at + kBinRun});
+      const float alpha = proxy.alpha[c];
+      bin_run(x + at, bin, stop - at, alpha, lo * alpha, proxy.levels / alpha, bins);
+      for (int64_t i = 0; i < stop - at; ++i) ++local[bin[i]];
+      at = stop;
     }
   }
+  std::vector<int64_t> result(counts.begin(), counts.begin() + bins);
   for (int t = 1; t < threads; ++t)
-    for (int b = 0; b < bins; ++b) counts[b] += counts[static_cast<size_t>(t) * bins + b];
-  counts.resize(bins);
-  return counts;
+    for (int b = 0; b < bins; ++b) result[b] += counts[static_cast<size_t>(t) * row + b];
+  return result;
 }
 
 namespace {
@@ -187,15 +204,33 @@ inline float table_noise(uint32_t a, const int32_t* quantile_bins) {
   return std::fma(static_cast<float>(quantile_bins[a >> 20]) + within, 1.0f / kHistogramBins, -0.5f);
 }
 
+// ε of element `index` of the draw keyed `k`: from the quantile table when set, else uniform; a pure
+// function of the key and the element index, so a draw does not depend on how threads split the runs.
+inline float noise_of(int64_t index, uint32_t k, const int32_t* quantile_bins) {
+  const uint32_t a = hash32(static_cast<uint32_t>(index) ^ k);
+  return quantile_bins ? table_noise(a, quantile_bins)
+                       : std::fma(static_cast<float>(a), 1.0f / 4294967296.0f, -0.5f);
+}
+
+// One output of the proxy: truncated to α or low, else shifted by ε steps.
+inline float proxy_value(float v, float eps, float alpha, float low, float step) {
+  return v >= alpha ? alpha : v <= low ? low : v + eps * step;
+}
+
 #if defined(__AVX512F__)
 // GCC 12's own intrinsic headers trip -Wmaybe-uninitialized (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// The table path 16 lanes at a time; returns how many elements it did. GCC 12's tuning for this CPU
-// emulates the table gather with scalar loads; the explicit vpgatherdd is about 3× faster.
-int64_t table_noise_avx512(float* eps, int64_t begin, int64_t n, const int32_t* quantile_bins, uint32_t k) {
+// proxy_value(x[i], noise_of(begin + i, ...)) 16 lanes at a time, draw and truncation in one pass (a
+// buffer of ε between two loops costs half again as much); returns how many elements it did. GCC 12's
+// tuning for this CPU emulates the table gather with scalar loads; the explicit vpgatherdd is about 3×
+// faster. Every operation is the scalar path's (v + ε·step written as a multiply and an add, which the
+// compiler contracts exactly as it does the scalar expression), so both give the same floats.
+int64_t proxy_run_avx512(const float* x, float* y, int64_t begin, int64_t n, uint32_t k,
+                         const int32_t* quantile_bins, float alpha, float low, float step) {
   const __m512i key = _mm512_set1_epi32(static_cast<int>(k));
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 top = _mm512_set1_ps(alpha), bottom = _mm512_set1_ps(low), delta = _mm512_set1_ps(step);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m512i a =
@@ -205,61 +240,53 @@ int64_t table_noise_avx512(float* eps, int64_t begin, int64_t n, const int32_t* 
     a = _mm512_xor_si512(a, _mm512_srli_epi32(a, 15));
     a = _mm512_mullo_epi32(a, _mm512_set1_epi32(static_cast<int>(0x846ca68bU)));
     a = _mm512_xor_si512(a, _mm512_srli_epi32(a, 16));
-    const __m512 bin = _mm512_cvtepi32_ps(_mm512_i32gather_epi32(_mm512_srli_epi32(a, 20), quantile_bins, 4));
-    const __m512 within = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(a, _mm512_set1_epi32(0xfffff))),
-                                        _mm512_set1_ps(1.0f / 1048576.0f));
-    _mm512_storeu_ps(eps + i, _mm512_fmadd_ps(_mm512_add_ps(bin, within),
-                                              _mm512_set1_ps(1.0f / kHistogramBins), _mm512_set1_ps(-0.5f)));
+    __m512 eps;
+    if (quantile_bins) {
+      const __m512 bin =
+          _mm512_cvtepi32_ps(_mm512_i32gather_epi32(_mm512_srli_epi32(a, 20), quantile_bins, 4));
+      const __m512 within = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(a, _mm512_set1_epi32(0xfffff))),
+                                          _mm512_set1_ps(1.0f / 1048576.0f));
+      eps = _mm512_fmadd_ps(_mm512_add_ps(bin, within), _mm512_set1_ps(1.0f / kHistogramBins),
+                            _mm512_set1_ps(-0.5f));
+    } else {
+      eps =
+          _mm512_fmadd_ps(_mm512_cvtepu32_ps(a), _mm512_set1_ps(1.0f / 4294967296.0f), _mm512_set1_ps(-0.5f));
+    }
+    const __m512 v = _mm512_loadu_ps(x + i);
+    __m512 out = _mm512_add_ps(v, _mm512_mul_ps(eps, delta));
+    out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, bottom, _CMP_LE_OQ), bottom);
+    out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, top, _CMP_GE_OQ), top);
+    _mm512_storeu_ps(y + i, out);
   }
   return i;
 }
 #pragma GCC diagnostic pop
 #endif
 
-// ε for elements [begin, begin + n) into `eps`: from the quantile table when set, else uniform; a pure
-// function of the key and the element index, so the backward regenerates the forward's ε.
-void noise_run(float* __restrict eps, int64_t begin, int64_t n, const int32_t* __restrict quantile_bins,
-               uint64_t key) {
-  // One 32-bit draw per element, keyed by both halves of the key.
-  const auto k = static_cast<uint32_t>(key) ^ hash32(static_cast<uint32_t>(key >> 32));
-  if (!quantile_bins) {
+// The proxy over elements [begin, begin + n) of one channel (x and y point at element `begin`), with ε
+// given (tests) or drawn from the table (null for uniform noise) and key.
+void proxy_run(const float* __restrict x, float* __restrict y, int64_t begin, int64_t n,
+               const NoiseProxy& proxy, const int32_t* quantile_bins, float alpha, float low, float step) {
+  if (proxy.given_noise) {
+    const float* eps = proxy.given_noise + begin;
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i)
-      eps[i] = std::fma(static_cast<float>(hash32(static_cast<uint32_t>(begin + i) ^ k)),
-                        1.0f / 4294967296.0f, -0.5f);
+    for (int64_t i = 0; i < n; ++i) y[i] = proxy_value(x[i], eps[i], alpha, low, step);
     return;
   }
+  // One 32-bit draw per element, keyed by both halves of the key.
+  const auto k = static_cast<uint32_t>(proxy.key) ^ hash32(static_cast<uint32_t>(proxy.key >> 32));
   static_assert(kQuantiles == 4096, "the quantile takes the top 12 bits of the draw");
   int64_t done = 0;
 #if defined(__AVX512F__)
-  done = table_noise_avx512(eps, begin, n, quantile_bins, k);
+  done = proxy_run_avx512(x, y, begin, n, k, quantile_bins, alpha, low, step);
 #endif
-#pragma omp simd
   for (int64_t i = done; i < n; ++i)
-    eps[i] = table_noise(hash32(static_cast<uint32_t>(begin + i) ^ k), quantile_bins);
-}
-
-// ε of elements [begin, begin + n) (n ≤ kRun) of a draw: given, or generated from the table and key.
-void draw_noise(float* eps, int64_t begin, int64_t n, const NoiseProxy& proxy, const NoiseTable& table) {
-  if (proxy.given_noise)
-    std::copy(proxy.given_noise + begin, proxy.given_noise + begin + n, eps);
-  else
-    noise_run(eps, begin, n, table.quantile_bins.empty() ? nullptr : table.quantile_bins.data(), proxy.key);
-}
-
-// Truncation and noise of one run of one channel.
-void select_run(const float* __restrict x, const float* __restrict eps, float* __restrict y, int64_t n,
-                float alpha, float low, float step) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    y[i] = v >= alpha ? alpha : v <= low ? low : v + eps[i] * step;
-  }
+    y[i] = proxy_value(x[i], noise_of(begin + i, k, quantile_bins), alpha, low, step);
 }
 
 // Noise-proxy backward of one run of one channel, with the forward's truncation tests (low < α, so an
-// element is never both above and below).
-void noise_backward_run(const float* __restrict x, const float* __restrict eps, const float* __restrict g,
+// element is never both above and below); `noise` sums g·(y − x) = g·ε·α/n inside.
+void noise_backward_run(const float* __restrict x, const float* __restrict y, const float* __restrict g,
                         float* __restrict dx, int64_t n, float alpha, float low, float& over, float& under,
                         float& noise) {
   float o = 0, u = 0, e = 0;
@@ -270,7 +297,7 @@ void noise_backward_run(const float* __restrict x, const float* __restrict eps, 
     dx[i] = inside ? g[i] : 0.0f;
     o += above ? g[i] : 0.0f;
     u += below ? g[i] : 0.0f;
-    e += inside ? g[i] * eps[i] : 0.0f;
+    e += inside ? g[i] * (y[i] - v) : 0.0f;
   }
   over = o;
   under = u;
@@ -279,49 +306,43 @@ void noise_backward_run(const float* __restrict x, const float* __restrict eps, 
 
 }  // namespace
 
-NoiseTable noise_proxy_forward(const float* x, float* y, int64_t channels, int64_t inner,
-                               const NoiseProxy& proxy) {
+void noise_proxy_forward(const float* x, float* y, int64_t channels, int64_t inner, const NoiseProxy& proxy) {
   const int64_t total = channels * inner;
-  const NoiseTable table{.quantile_bins = proxy.histogram && !proxy.given_noise
-                                              ? quantile_table(rounding_error_histogram(
-                                                    x, channels, inner, proxy, kHistogramBins))
-                                              : std::vector<int32_t>()};
+  const std::vector<int32_t> table =
+      proxy.histogram && !proxy.given_noise
+          ? quantile_table(rounding_error_histogram(x, channels, inner, proxy, kHistogramBins))
+          : std::vector<int32_t>();
   const float lo = lower_bound_factor(proxy.is_signed);
   const int64_t runs = (total + kRun - 1) / kRun;
+  const int32_t* quantile_bins = table.empty() ? nullptr : table.data();
 #pragma omp parallel for if (total > kParallelThreshold)
   for (int64_t r = 0; r < runs; ++r) {
-    const int64_t begin = r * kRun, n = std::min(total, begin + kRun) - begin;
-    float eps[kRun];
-    draw_noise(eps, begin, n, proxy, table);
+    const int64_t begin = r * kRun, end = std::min(total, begin + kRun);
     // A run may straddle channels: split it at channel boundaries.
-    for (int64_t at = begin; at < begin + n;) {
-      const int64_t c = at / inner, stop = std::min(begin + n, (c + 1) * inner);
+    for (int64_t at = begin; at < end;) {
+      const int64_t c = at / inner, stop = std::min(end, (c + 1) * inner);
       const float alpha = proxy.alpha[c];
-      select_run(x + at, eps + (at - begin), y + at, stop - at, alpha, lo * alpha, alpha / proxy.levels);
+      proxy_run(x + at, y + at, at, stop - at, proxy, quantile_bins, alpha, lo * alpha, alpha / proxy.levels);
       at = stop;
     }
   }
-  return table;
 }
 
-NoiseGradSums noise_proxy_backward(const float* x, const float* g, float* dx, int64_t channels, int64_t inner,
-                                   const NoiseProxy& proxy, const NoiseTable& table) {
+NoiseGradSums noise_proxy_backward(const float* x, const float* y, const float* g, float* dx,
+                                   int64_t channels, int64_t inner, const NoiseProxy& proxy) {
   NoiseGradSums sums{std::vector<double>(channels), std::vector<double>(channels),
                      std::vector<double>(channels)};
   const float lo = lower_bound_factor(proxy.is_signed);
   for (int64_t c = 0; c < channels; ++c) {
     const int64_t first = c * inner;
     const float alpha = proxy.alpha[c], low = lo * alpha;
-    const Sums3 s = sum_runs(
-        inner, [&, first, alpha, low](int64_t begin, int64_t end, float& over, float& under, float& noise) {
-          float eps[kRun];
-          draw_noise(eps, first + begin, end - begin, proxy, table);
-          noise_backward_run(x + first + begin, eps, g + first + begin, dx + first + begin, end - begin,
-                             alpha, low, over, under, noise);
-        });
+    const Sums3 s = sum_runs(inner, [=](int64_t begin, int64_t end, float& over, float& under, float& noise) {
+      const int64_t at = first + begin;
+      noise_backward_run(x + at, y + at, g + at, dx + at, end - begin, alpha, low, over, under, noise);
+    });
     sums.over[c] = s.a;
     sums.under[c] = s.b;
-    sums.noise[c] = s.c;
+    sums.noise[c] = s.c * proxy.levels / alpha;  // Σ g·(y − x) / (α/n)
   }
   return sums;
 }

@@ -54,19 +54,13 @@ struct NoiseGradSums {
   std::vector<double> noise;  ///< Σ g·ε inside
 };
 
-/// What the backward needs to regenerate a forward's ε (a stateless function of the element index, the
-/// key and this table) instead of storing it per element.
-struct NoiseTable {
-  std::vector<int32_t> quantile_bins;  ///< histogram bin of each of 4096 quantiles; empty: uniform noise
-};
+/// y = pseudo-quantized x.
+void noise_proxy_forward(const float* x, float* y, int64_t channels, int64_t inner, const NoiseProxy& proxy);
 
-/// y = pseudo-quantized x; returns the draw's table for the backward.
-NoiseTable noise_proxy_forward(const float* x, float* y, int64_t channels, int64_t inner,
-                               const NoiseProxy& proxy);
-
-/// dx = g inside; returns the per-channel sums. x, proxy and table as in the forward.
-NoiseGradSums noise_proxy_backward(const float* x, const float* g, float* dx, int64_t channels, int64_t inner,
-                                   const NoiseProxy& proxy, const NoiseTable& table);
+/// dx = g inside; returns the per-channel sums, reading each element's ε back from the forward's output y
+/// as (y − x)·n/α (cheaper than drawing it again). x, y and proxy as in the forward.
+NoiseGradSums noise_proxy_backward(const float* x, const float* y, const float* g, float* dx,
+                                   int64_t channels, int64_t inner, const NoiseProxy& proxy);
 
 /// Bin counts (`bins` on [−0.5, 0.5]) of the rounding error ⌊v⌉ − v, v = x·n/α, over untruncated elements.
 std::vector<int64_t> rounding_error_histogram(const float* x, int64_t channels, int64_t inner,

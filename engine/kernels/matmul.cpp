@@ -59,24 +59,26 @@ memory::desc bias_desc(const Tensor& bias, const Shape& out, const Tensor& a, co
 
 }  // namespace
 
-memory::desc matmul_operand_desc(const Shape& shape, bool transpose, int ndim) {
+memory::desc matmul_operand_desc(const Shape& shape, bool transpose, int ndim, DType dtype) {
   Shape dims = logical_dims(shape, false, ndim);
   Shape strides = row_major_strides(dims);
   if (transpose) {
     std::swap(dims[ndim - 1], dims[ndim - 2]);
     std::swap(strides[ndim - 1], strides[ndim - 2]);
   }
-  return {to_dims(dims), memory::data_type::f32, to_dims(strides)};
+  return {to_dims(dims), to_dnnl(dtype), to_dims(strides)};
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& bias) {
   const Shape out = result_dims(a, b, transpose_a, transpose_b);
   const int ndim = static_cast<int>(out.size());
-  const Tensor pa = a.contiguous();
-  const Tensor pb = b.contiguous();
+  // In bf16 precision the operands are converted (plain, so transposes stay strides); dst stays f32.
+  const DType type = Context::get().precision() == Precision::bf16 ? DType::bf16 : DType::f32;
+  const Tensor pa = a.to(type);
+  const Tensor pb = b.to(type);
   const Tensor pbias = bias.defined() ? bias.contiguous() : Tensor();
-  const memory::desc src = matmul_operand_desc(a.shape(), transpose_a, ndim);
-  const memory::desc weights = matmul_operand_desc(b.shape(), transpose_b, ndim);
+  const memory::desc src = matmul_operand_desc(a.shape(), transpose_a, ndim, type);
+  const memory::desc weights = matmul_operand_desc(b.shape(), transpose_b, ndim, type);
   const memory::desc bias_md = bias.defined() ? bias_desc(bias, out, a, b) : memory::desc();
   Tensor dst = Tensor::empty(out);
   CacheKey key("matmul");

@@ -80,29 +80,28 @@ Variable noise_path(const Variable& x, const Variable& alpha_raw, const Variable
             " does not match input ", in.str());
   const int64_t channels = static_cast<int64_t>(k.alpha.size()), inner = in.numel() / channels;
   Tensor out = empty_like(in);
-  kernels::NoiseTable table = kernels::noise_proxy_forward(raw_floats(in), raw_floats(out), channels, inner,
-                                                           noise_proxy(k, s, draws.key, given));
+  kernels::noise_proxy_forward(raw_floats(in), raw_floats(out), channels, inner,
+                               noise_proxy(k, s, draws.key, given));
   const float lo = s.is_signed ? -1.0f : 0.0f, range = s.bits_max - s.bits_min;
-  return Variable::record(
-      "nipq_noise", std::move(out), {x, alpha_raw, theta},
-      [in, given, k, s, key = draws.key, table = std::move(table), lo, range, channels,
-       inner](const Tensor& g) -> std::vector<Tensor> {
-        const Tensor grad = g.to_layout(in.desc());
-        Tensor dx = empty_like(in);
-        const kernels::NoiseGradSums sums =
-            kernels::noise_proxy_backward(raw_floats(in), raw_floats(grad), raw_floats(dx), channels, inner,
-                                          noise_proxy(k, s, key, given), table);
-        // Inside, y = x + ε·α/n(b): ∂y/∂α = ε/n, ∂y/∂b = −ε·α·n'(b)/n²; truncated elements are ±α.
-        std::vector<double> d_alpha_raw(channels);
-        double d_bits = 0;
-        for (int64_t c = 0; c < channels; ++c) {
-          d_alpha_raw[c] = (sums.over[c] + lo * sums.under[c] + sums.noise[c] / k.levels) * k.alpha_slope[c];
-          d_bits -= sums.noise[c] * k.alpha[c] * k.levels_slope / (k.levels * k.levels);
-        }
-        // b = ⌊b_min + range·σ(θ) + u⌉ with straight-through rounding.
-        const double d_theta = d_bits * range * k.sigma * (1.0 - k.sigma);
-        return {dx, vector_tensor(d_alpha_raw), vector_tensor({d_theta})};
-      });
+  // The backward reads ε back from the output, which the consuming layer keeps alive anyway.
+  auto backward = [in, y = out, k, s, lo, range, channels, inner](const Tensor& g) -> std::vector<Tensor> {
+    const Tensor grad = g.to_layout(in.desc());
+    Tensor dx = empty_like(in);
+    const kernels::NoiseGradSums sums =
+        kernels::noise_proxy_backward(raw_floats(in), raw_floats(y), raw_floats(grad), raw_floats(dx),
+                                      channels, inner, noise_proxy(k, s, 0, Tensor()));
+    // Inside, y = x + ε·α/n(b): ∂y/∂α = ε/n, ∂y/∂b = −ε·α·n'(b)/n²; truncated elements are ±α.
+    std::vector<double> d_alpha_raw(channels);
+    double d_bits = 0;
+    for (int64_t c = 0; c < channels; ++c) {
+      d_alpha_raw[c] = (sums.over[c] + lo * sums.under[c] + sums.noise[c] / k.levels) * k.alpha_slope[c];
+      d_bits -= sums.noise[c] * k.alpha[c] * k.levels_slope / (k.levels * k.levels);
+    }
+    // b = ⌊b_min + range·σ(θ) + u⌉ with straight-through rounding.
+    const double d_theta = d_bits * range * k.sigma * (1.0 - k.sigma);
+    return {dx, vector_tensor(d_alpha_raw), vector_tensor({d_theta})};
+  };
+  return Variable::record("nipq_noise", std::move(out), {x, alpha_raw, theta}, std::move(backward));
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/context.h"
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -20,6 +22,24 @@ TEST(BenchCommand, TrainStepsCreateNoPrimitivesOnceWarm) {
     EXPECT_NE(json.find("\"ms_per_step\": "), std::string::npos) << json;
     EXPECT_NE(json.find("\"primitives_created_while_timed\": 0"), std::string::npos) << json;
   }
+}
+
+// bf16 convolutions and NIPQ with learned bits under a cost target (--set reaches the config), timed
+// step by step against the float model in fp32.
+TEST(BenchCommand, Bf16AndLearnedBitsStepsCreateNoPrimitivesOnceWarm) {
+  if (!Context::bf16_supported()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  CommandLine line = bench_line("resnet20", "train");
+  line.options["precision"] = "bf16";
+  line.options["quant"] = "nipq:4/4";
+  line.overrides = {"quant.learn_bits=true", "quant.target_avg_bits=3"};
+  line.options["baseline"] = "true";
+  const std::string json = run_bench(line);
+  EXPECT_NE(json.find("\"precision\": \"bf16\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"learn_bits\": true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"primitives_created_while_timed\": 0"), std::string::npos) << json;
+  EXPECT_GT(test::json_field(json, "fp32_ms_per_step"), 0.0) << json;
+  EXPECT_GT(test::json_field(json, "ratio_to_fp32"), 0.0) << json;
+  EXPECT_EQ(Context::get().precision(), Precision::f32);
 }
 
 TEST(BenchCommand, UnknownModelListsTheKnownOnes) {

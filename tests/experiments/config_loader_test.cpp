@@ -1,5 +1,6 @@
 #include "experiments/config_loader.h"
 
+#include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -25,6 +26,16 @@ TEST(ConfigLoader, DefaultsComeFromTheSchema) {
   EXPECT_EQ(e.train().batch_size(), 128);
   EXPECT_EQ(e.data().dataset(), "fashion_mnist");
   EXPECT_EQ(e.seed(), 1u);
+  EXPECT_EQ(e.train().precision(), "fp32");
+}
+
+TEST(ConfigLoader, PrecisionRoundTripsThroughTextAndOverrides) {
+  config::Experiment e = parse_experiment("train { precision: \"bf16\" }", "text");
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(e, &text);
+  EXPECT_EQ(parse_experiment(text, "printed").train().precision(), "bf16");
+  apply_override(e, "train.precision=fp32");
+  EXPECT_EQ(e.train().precision(), "fp32");
 }
 
 TEST(ConfigLoader, EveryShippedConfigParses) {

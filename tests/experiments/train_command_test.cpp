@@ -9,9 +9,12 @@
 #include <sstream>
 
 #include "datasets/fashion_mnist.h"
+#include "engine/context.h"
 #include "engine/error.h"
+#include "experiments/config_loader.h"
 #include "experiments/eval_command.h"
 #include "tests/test_util.h"
+#include "trainers/checkpoint.h"
 
 namespace qat {
 namespace {
@@ -69,6 +72,30 @@ TEST(TrainCommand, AdamWithClippingAndEmaResumesToTheSameNumbers) {
   EXPECT_EQ(test::json_field(resumed, "test_accuracy"), test::json_field(whole, "test_accuracy"));
   EXPECT_EQ(test::json_field(resumed, "final_train_loss"), test::json_field(whole, "final_train_loss"));
   fs::remove_all(dir);
+}
+
+// train.precision: "bf16" trains (oneDNN's bf16 convolutions), stores the setting in its checkpoints and
+// leaves the process in f32 afterwards.
+TEST(TrainCommand, Bf16PrecisionTrainsAndRoundTripsThroughTheCheckpoint) {
+  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  if (!Context::bf16_supported()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const fs::path dir = fs::temp_directory_path() / ("qat_train_bf16_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string result = train({"train.epochs=2", "train.precision=bf16"}, dir.string(), false);
+  EXPECT_GT(test::json_field(result, "test_accuracy"), 0.6);
+  EXPECT_EQ(Context::get().precision(), Precision::f32);
+  const Checkpoint checkpoint = load_checkpoint((dir / "last.h5").string());
+  EXPECT_EQ(parse_experiment(checkpoint.meta.at("config"), "last.h5").train().precision(), "bf16");
+  fs::remove_all(dir);
+}
+
+TEST(TrainCommand, UnknownPrecisionNamesTheField) {
+  CommandLine line;
+  line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
+  line.overrides = {"train.precision=fp16"};
+  const std::string message = test::error_of([&] { run_train(line); });
+  EXPECT_NE(message.find("train.precision"), std::string::npos) << message;
+  EXPECT_NE(message.find("fp16"), std::string::npos) << message;
 }
 
 TEST(TrainCommand, BadOptimizerAndScheduleNameTheField) {

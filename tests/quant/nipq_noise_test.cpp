@@ -151,10 +151,10 @@ TEST(NipqNoise, HistogramRepresentsEveryPositionOfTheTensor) {
   EXPECT_LT(ks_statistic(e.noise, e.rounding), 0.02);
 }
 
-TEST(NipqNoise, BackwardRegeneratesTheForwardsNoise) {
-  // The backward draws ε again instead of storing it: its noise sum Σ g·ε must be the forward's, read
-  // back from the output as ε = (y − x)/Δ. Per-channel truncations over 3 × 5000 elements, so that the
-  // forward's runs straddle channels while the backward's follow them; half the elements truncated.
+TEST(NipqNoise, BackwardUsesTheForwardsNoise) {
+  // The backward's noise sum Σ g·ε must be the forward's, with ε = (y − x)/Δ from a plain loop over the
+  // output. Per-channel truncations over 3 × 5000 elements, so that the forward's runs straddle channels
+  // while the backward's follow them; half the elements truncated.
   const std::vector<float> alpha{0.7f, 1.9f, 3.1f};
   const Shape shape{3, 5000};
   Generator gen(51);

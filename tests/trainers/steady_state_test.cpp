@@ -1,8 +1,10 @@
 // A steady-state training step builds no oneDNN primitive and allocates no new memory: every primitive
-// comes from the cache after the first step, and the storage pool hands back the same buffers.
+// comes from the cache after the first step, and the storage pool hands back the same buffers; in f32
+// and in bf16 precision.
 #include <gtest/gtest.h>
 
 #include "autograd/ops/loss.h"
+#include "engine/context.h"
 #include "engine/primitive_cache.h"
 #include "engine/random.h"
 #include "engine/storage.h"
@@ -12,7 +14,7 @@
 namespace qat {
 namespace {
 
-TEST(SteadyState, SecondAndLaterStepsCreateNoPrimitives) {
+void expect_steady_state() {
   manual_seed(3);
   auto model = resnet({.widths = {8, 16}, .blocks_per_stage = 1, .in_channels = 1, .num_classes = 10});
   Sgd sgd({{.params = model->parameters(), .weight_decay = 5e-4f}},
@@ -38,6 +40,14 @@ TEST(SteadyState, SecondAndLaterStepsCreateNoPrimitives) {
   EXPECT_EQ(PrimitiveCache::get().created(), primitives);
   EXPECT_EQ(Storage::live_bytes(), live);
   EXPECT_LT(losses.back(), losses.front());  // the steps did train
+}
+
+TEST(SteadyState, SecondAndLaterStepsCreateNoPrimitives) { expect_steady_state(); }
+
+TEST(SteadyState, Bf16StepsCreateNoPrimitives) {
+  if (!Context::bf16_supported()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const PrecisionScope bf16(Precision::bf16);
+  expect_steady_state();
 }
 
 }  // namespace
