@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "quant/export/quantized_weight.h"
+#include "quant/ptq/record_layout.h"
 
 namespace qat::ptq {
 
@@ -39,6 +40,25 @@ struct LayerWeight {
   bool pointwise = false;    ///< a 1×1 convolution
   int64_t groups = 1;        ///< convolution groups; h has one H per group
 };
+
+/// Checks `options` before any layer is quantized; errors name the `ptq` field (an unknown method, grid,
+/// rounding or incoherence; bits, group size, damping, block size, greedy passes or BAQ settings out of
+/// range).
+void check_options(const PtqOptions& options);
+
+/// `layer` at `path` as quantize_layer takes it, without its values (enough for layer_method, record_layout).
+LayerWeight layer_geometry(const std::string& path, const WeightedLayer& layer);
+/// `layer` at `path` as quantize_layer takes it, with its values.
+LayerWeight layer_weight(const std::string& path, const WeightedLayer& layer);
+
+/// The method that quantizes `layer`: `options.method`, or its fallback outside its scope (QuIP → OPTQ,
+/// SINQ → RTN `asym` on its tiles outside Linear and 1×1 convolutions; BAQ → OPTQ on grouped ones).
+std::string layer_method(const LayerWeight& layer, const PtqOptions& options);
+
+/// The fields and sizes of `layer`'s record under `options` (values not needed); a group as wide as the
+/// row or wider is one grid per row. Errors name the field: an unknown method, a group size that does not
+/// divide the layer's wider input rows (SINQ falls back).
+RecordLayout record_layout(const LayerWeight& layer, const PtqOptions& options);
 
 /// One row of layers.csv.
 struct LayerReport {

@@ -20,14 +20,6 @@ uint64_t splitmix(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-WeightTransform make_transform(WeightTransform::Kind kind, int64_t n, uint64_t seed) {
-  if (kind == WeightTransform::Kind::hadamard) return hadamard_transform(n, seed);
-  if (kind == WeightTransform::Kind::kronecker) return kronecker_transform(n, seed);
-  WeightTransform identity;
-  identity.n = n;
-  return identity;
-}
-
 // Cornell-RelaxML/QuIP:method.py:preproc (rescale): D = (diag Hn / diag WᵀW)^{1/4} balances the
 // columns of W against those of H; W ← W·D, H ← D⁻¹·Hn·D⁻¹ leaves tr(ΔW H ΔWᵀ) unchanged.
 Eigen::VectorXd rescale(Eigen::MatrixXd& w, Eigen::MatrixXd& h) {

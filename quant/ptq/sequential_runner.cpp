@@ -76,9 +76,11 @@ SequentialRunner::SequentialRunner(std::vector<RunnerBlock> blocks, SequentialOp
 
 // Block i: calibrate, quantize (one layer at a time with true_sequential), then its outputs feed block
 // i + 1 — after quantization when sequential, from the float block otherwise.
-std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const LayerQuantizer& quantize) const {
+std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const LayerQuantizer& quantize,
+                                          const BlockDone& done) const {
   NoGrad no_grad;
-  for (const RunnerBlock& block : blocks_) {
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const RunnerBlock& block = blocks_[i];
     QAT_CHECK(!block.module->is_training(), "SequentialRunner: block '", block.path, "' is in training mode");
     std::vector<TappedLayer> pending;
     collect_layers(*block.module, block.path, pending);
@@ -93,6 +95,7 @@ std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const Laye
       }
     }
     inputs = options_.sequential ? outputs_of(block, inputs) : std::move(float_outputs);
+    if (done) done(i, block);
   }
   return inputs;
 }
