@@ -114,7 +114,7 @@ LayerRunner::LayerRunner(const PackedLayer& layer, const LayerOutput& output)
 Tensor LayerRunner::real_input(const Tensor& x) const {
   const Tensor image = as_image(layer_, x);
   const dnnl::memory::desc nhwc = kernels::nhwc_desc(image.shape(), DType::f32);
-  const Tensor y = image.to_layout(nhwc);
+  Tensor y = image.to_layout(nhwc);
   if (!layer_.input) return y;
   const InputGrid& g = *layer_.input;
   const float offset = -static_cast<float>(g.zero_point) * g.scale;
@@ -144,7 +144,7 @@ Tensor LayerRunner::input_of(const Tensor& x) const {
 }
 
 Tensor LayerRunner::run(const Tensor& x) const {
-  const Tensor y = conv_->forward(input_of(x));
+  Tensor y = conv_->forward(input_of(x));
   if (layer_.kind == PackedKind::conv2d) return y;
   return y.contiguous().reshape({y.dim(0), y.dim(1)});
 }

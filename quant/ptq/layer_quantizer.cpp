@@ -181,7 +181,7 @@ LayerWeight layer_weight(const std::string& path, const WeightedLayer& layer) {
 }
 
 std::string layer_method(const LayerWeight& layer, const PtqOptions& options) {
-  const std::string m = quant_method(options.method, "ptq.method", is_post_training).name;
+  std::string m = quant_method(options.method, "ptq.method", is_post_training).name;
   const bool in_scope = !layer.convolution || (layer.pointwise && layer.groups == 1);
   if (m == "quip") return in_scope ? m : "optq";
   if (m == "sinq") return in_scope ? m : "rtn";

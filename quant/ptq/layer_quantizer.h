@@ -11,12 +11,12 @@ namespace qat::ptq {
 
 /// The post-training method and its settings (PTQ.md, `ptq` section; "" = the method's own).
 struct PtqOptions {
-  std::string method = "rtn";    ///< rtn, optq, quip, sinq or baq
-  int bits = 4;                  ///< BAQ: the target rate
-  int64_t group_size = 0;        ///< 0: per row (SINQ: tiles of 64)
-  std::string grid = "";         ///< asym0, asym, sym (RTN, OPTQ)
-  std::string rounding = "";     ///< QuIP: nearest, optq or ldlq
-  std::string incoherence = "";  ///< QuIP: none, hadamard or kronecker
+  std::string method = "rtn";  ///< rtn, optq, quip, sinq or baq
+  int bits = 4;                ///< BAQ: the target rate
+  int64_t group_size = 0;      ///< 0: per row (SINQ: tiles of 64)
+  std::string grid;            ///< asym0, asym, sym (RTN, OPTQ); "" = asym0
+  std::string rounding;        ///< QuIP: nearest, optq or ldlq; "" = ldlq
+  std::string incoherence;     ///< QuIP: none, hadamard or kronecker; "" = kronecker
   bool rescale = true;
   uint64_t transform_seed = 1;  ///< QuIP: mixed with the layer path
   int greedy_passes = 0;

@@ -26,7 +26,7 @@ Eigen::VectorXd rescale(Eigen::MatrixXd& w, Eigen::MatrixXd& h) {
   h /= h.cwiseAbs().maxCoeff();
   const Eigen::ArrayXd hd = h.diagonal().array().max(1e-8);
   const Eigen::ArrayXd wd = w.colwise().squaredNorm().transpose().array().max(1e-8);
-  const Eigen::VectorXd d = (hd / wd).sqrt().sqrt().max(1e-8).matrix();
+  Eigen::VectorXd d = (hd / wd).sqrt().sqrt().max(1e-8).matrix();
   w = w * d.asDiagonal();
   h = d.cwiseInverse().asDiagonal() * h * d.cwiseInverse().asDiagonal();
   return d;

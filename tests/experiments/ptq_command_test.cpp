@@ -29,14 +29,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kSource = QAT_SOURCE_DIR;
-const std::string kConfig = kSource + "/experiments/configs/fmnist_resnet20_ptq.pbtxt";
-const std::string kTestLimit = "data.test_limit=500";  // 0.2 points = 1 image
+const std::string source_dir = QAT_SOURCE_DIR;
+const std::string ptq_config = source_dir + "/experiments/configs/fmnist_resnet20_ptq.pbtxt";
+const std::string test_limit = "data.test_limit=500";  // 0.2 points = 1 image
 
 std::vector<std::string> subset(const std::vector<std::string>& more) {
   std::vector<std::string> o{
-      "init_checkpoint=" + kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
-      "data.train_limit=512", kTestLimit, "ptq.calib_samples=64"};
+      "init_checkpoint=" + source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
+      "data.train_limit=512", test_limit, "ptq.calib_samples=64"};
   o.insert(o.end(), more.begin(), more.end());
   return o;
 }
@@ -52,11 +52,11 @@ json command(std::string (*run)(const CommandLine&), const std::vector<std::stri
 }
 
 json ptq(const std::vector<std::string>& overrides, const fs::path& out,
-         const std::string& config = kConfig) {
+         const std::string& config = ptq_config) {
   return command(run_ptq, {config}, {{"out", out.string()}}, overrides);
 }
 
-std::string ptq_error(const std::vector<std::string>& overrides, const std::string& config = kConfig) {
+std::string ptq_error(const std::vector<std::string>& overrides, const std::string& config = ptq_config) {
   CommandLine line;
   line.positional = {config};
   line.overrides = overrides;
@@ -76,7 +76,7 @@ std::vector<std::vector<std::string>> csv_rows(const fs::path& file) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("qat_ptq_" + name + "_" + std::to_string(::getpid()));
+  fs::path dir = fs::temp_directory_path() / ("qat_ptq_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   return dir;
 }
@@ -99,7 +99,7 @@ TEST(PtqCommand, RtnAndOptqAtW4StayNearFloatAndTheirCheckpointsEvaluateAlike) {
     std::ifstream written(out / "result.json");
     EXPECT_EQ(json::parse(written), r);
 
-    const json evaluated = command(run_eval, {(out / "model.h5").string()}, {}, {kTestLimit});
+    const json evaluated = command(run_eval, {(out / "model.h5").string()}, {}, {test_limit});
     EXPECT_DOUBLE_EQ(accuracy(evaluated), accuracy(r)) << evaluated.dump();
     EXPECT_NEAR(evaluated["test_loss"].get<double>(), r["test_loss"].get<double>(), 1e-5);
 
@@ -118,7 +118,7 @@ TEST(PtqCommand, RtnAndOptqAtW4StayNearFloatAndTheirCheckpointsEvaluateAlike) {
     }
   }
   EXPECT_LT(loss["optq"], loss["rtn"]);  // OPTQ's feedback lowers the summed proxy loss
-  const json inspected = command(run_inspect, {(dir / "optq" / "model.h5").string()}, {}, {kTestLimit});
+  const json inspected = command(run_inspect, {(dir / "optq" / "model.h5").string()}, {}, {test_limit});
   EXPECT_EQ(inspected["method"], "optq");
   EXPECT_EQ(inspected["weight_bits"].size(), 22u);
   EXPECT_EQ(inspected["weight_bits"][0], 8);
@@ -137,7 +137,7 @@ TEST(PtqCommand, PackedExportOfW4A8RunsIntegerInferenceToTheSameAccuracy) {
       command(run_export, {(dir / "model.h5").string()}, {{"format", "packed"}, {"out", packed.string()}});
   EXPECT_EQ(exported["layers"], 22);
   EXPECT_EQ(exported["payload_bytes"].get<double>(), exported["ideal_payload_bytes"].get<double>());
-  const json integer = command(run_eval, {packed.string()}, {}, {kTestLimit});
+  const json integer = command(run_eval, {packed.string()}, {}, {test_limit});
   EXPECT_EQ(integer["inference"], "integer");
   EXPECT_EQ(integer["float_layers"], 2) << "the stem reads the image; the 8-bit classifier's codes exceed s8";
   EXPECT_NEAR(accuracy(integer), accuracy(r), 0.002) << "integer " << integer.dump() << "\nptq " << r.dump();
@@ -156,7 +156,7 @@ TEST(PtqCommand, GroupAndTransformRecordsRunInF32OrAreRefusedByName) {
   const fs::path packed = dir / "sinq.packed.h5";
   command(run_export, {(dir / "sinq" / "model.h5").string()},
           {{"format", "packed"}, {"out", packed.string()}});
-  const json integer = command(run_eval, {packed.string()}, {}, {kTestLimit});
+  const json integer = command(run_eval, {packed.string()}, {}, {test_limit});
   EXPECT_EQ(integer["float_layers"], 22) << "every record has tiles (groups) or a float input";
   EXPECT_NEAR(accuracy(integer), accuracy(sinq), 0.002) << integer.dump() << "\n" << sinq.dump();
   EXPECT_NEAR(integer["test_loss"].get<double>(), sinq["test_loss"].get<double>(), 0.01);
@@ -236,7 +236,7 @@ TEST(PtqCommand, BadInputNamesTheField) {
   const fs::path dir = temp_dir("bad");
   fs::create_directories(dir);
   const std::string skip_all = (dir / "skip_all.pbtxt").string();
-  std::ifstream in(kConfig);
+  std::ifstream in(ptq_config);
   std::ofstream(skip_all) << in.rdbuf() << "quant { rules { skip: true } }\n";
   expect_has(ptq_error(subset({}), skip_all), "quant.rules: model 'resnet20' has no conv/linear layer left");
   fs::remove_all(dir);

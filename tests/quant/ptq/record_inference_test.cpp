@@ -62,7 +62,7 @@ void set_records(const QuantizedModel& q, ptq::PtqOptions o) {
 // The policy applied, batch-norm statistics and input ranges from training-mode passes (the records not yet
 // set pass the float weights), then the records.
 QuantizedModel quantize(Module& model, const ptq::PtqOptions& o, int act_bits) {
-  const QuantizedModel q = quant::apply(model, ptq_policy(o, act_bits));
+  QuantizedModel q = quant::apply(model, ptq_policy(o, act_bits));
   NoGrad no_grad;
   Generator gen(4);
   for (int i = 0; i < 3; ++i) model.forward(Variable(gen.normal_tensor({16, 1, 12, 12})));
