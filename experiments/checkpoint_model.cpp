@@ -16,7 +16,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const std::vector
   out.experiment = parse_experiment(config->second, path + " (config attribute)");
   for (const std::string& assignment : overrides) apply_override(out.experiment, assignment);
   out.model = build_model(out.experiment.model());
-  out.quantized = quantize_model(*out.model, out.experiment.quant());
+  out.quantized = quantize_model(*out.model, out.experiment);
   out.model->load_state_dict(out.checkpoint.model);
   // A run that kept an EMA of its weights was evaluated, and is deployed, with the averages.
   if (!out.checkpoint.ema.empty()) out.model->load_state_dict(out.checkpoint.ema, true);

@@ -1,5 +1,6 @@
 #include "experiments/eval_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -10,6 +11,7 @@
 #include "experiments/packed_inference.h"
 #include "experiments/quant_setup.h"
 #include "quant/export/packed_file.h"
+#include "quant/integer/layer_runner.h"
 #include "trainers/evaluation.h"
 #include "trainers/losses.h"
 
@@ -20,12 +22,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A packed model (qat export --format packed) through integer inference on the test split of its config.
+// A packed model (qat export --format packed) through integer inference on the test split of its config;
+// float_layers counts the layers that run in f32 (runs_int8).
 std::string eval_packed(const CommandLine& line, std::chrono::steady_clock::time_point start) {
   const std::string& path = line.positional[0];
   const PackedInference loaded = load_packed_inference(path, line.overrides);
   const auto data = make_pipeline(loaded.experiment);
   const Evaluation test = evaluate_integer(*loaded.model, data->test());
+  const auto float_layers = std::count_if(loaded.packed.layers.begin(), loaded.packed.layers.end(),
+                                          [](const PackedLayer& l) { return !runs_int8(l); });
   JsonLine result;
   result.add("command", "eval")
       .add("checkpoint", path)
@@ -36,7 +41,8 @@ std::string eval_packed(const CommandLine& line, std::chrono::steady_clock::time
       .add("test_loss", test.loss)
       .add("test_perplexity", std::exp(test.loss))
       .add("seconds", seconds_since(start))
-      .add("inference", "integer");
+      .add("inference", "integer")
+      .add("float_layers", static_cast<int64_t>(float_layers));
   return result.str();
 }
 

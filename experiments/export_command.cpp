@@ -92,7 +92,8 @@ std::string run_export(const CommandLine& line) {
   const std::string& path = line.positional[0];
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   QAT_CHECK(!loaded.quantized.layers.empty() || format != "packed", "qat export: ", path,
-            " holds a full-precision model (quant.method is none); --format packed needs a quantized one");
+            " holds a full-precision model (quant.method and ptq.method are none); --format packed needs a "
+            "quantized one");
   if (format == "packed") return export_packed(loaded, path, out);
   const onnx::ModelProto model = export_model(loaded, path);
   const std::string text_data = line.get("text-data");

@@ -65,7 +65,7 @@ std::string run_inspect(const CommandLine& line) {
   if (is_packed_file(path)) return inspect_packed(path);
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   QAT_CHECK(!loaded.quantized.layers.empty(), "qat inspect: ", path,
-            " holds a full-precision model (quant.method is none)");
+            " holds a full-precision model (quant.method and ptq.method are none)");
   // One test batch through the model records each layer's MACs per sample (sequence lengths included).
   const auto data = make_pipeline(loaded.experiment, loaded.checkpoint.assets);
   BatchStream& test = data->test();
@@ -78,6 +78,7 @@ std::string run_inspect(const CommandLine& line) {
     loaded.model->forward(Variable(batch.inputs));
   }
   const std::vector<LayerCost> layers = layer_costs(loaded.quantized);
+  const config::Experiment& e = loaded.experiment;
   print_table(layers);
   const ModelCost total = total_cost(layers);
   std::string bits;
@@ -85,7 +86,7 @@ std::string run_inspect(const CommandLine& line) {
   JsonLine result;
   result.add("command", "inspect")
       .add("checkpoint", path)
-      .add("method", loaded.experiment.quant().method())
+      .add("method", e.ptq().method() != "none" ? e.ptq().method() : e.quant().method())
       .add("layers", static_cast<int64_t>(layers.size()))
       .add("avg_weight_bits", total.avg_weight_bits)
       .add("avg_act_bits", total.avg_act_bits)

@@ -13,6 +13,7 @@
 #include "experiments/eval_command.h"
 #include "experiments/export_command.h"
 #include "experiments/inspect_command.h"
+#include "experiments/ptq_command.h"
 #include "experiments/train_command.h"
 
 namespace {
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
     "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
+    "       qat ptq CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value ...]"
     " [--baseline]\n"
@@ -42,6 +44,7 @@ const std::vector<Subcommand>& subcommands() {
       {"train", qat::run_train, {"out", "stop-after"}, {"resume"}},
       {"eval", qat::run_eval, {}, {}},
       {"compare", qat::run_compare, {"out"}, {}},
+      {"ptq", qat::run_ptq, {"out"}, {}},
       {"inspect", qat::run_inspect, {}, {}},
       {"export", qat::run_export, {"format", "out", "text-data"}, {}},
       {"bench",

@@ -26,10 +26,38 @@ QuantizerOptions shared_options(const config::QuantConfig& c) {
           .calibrated_init = c.init() == "calibrated"};
 }
 
+std::vector<QuantRule> rules_of(const config::QuantConfig& c) {
+  std::vector<QuantRule> rules;
+  for (const auto& r : c.rules())
+    rules.push_back({.name_pattern = r.name_pattern(),
+                     .layer_type = r.layer_type(),
+                     .weight_bits = r.has_weight_bits() ? std::optional<int>(r.weight_bits()) : std::nullopt,
+                     .act_bits = r.has_act_bits() ? std::optional<int>(r.act_bits()) : std::nullopt,
+                     .skip = r.skip()});
+  return rules;
+}
+
+// Bits a post-training run may give a layer's weights (the record's grids) and inputs (none or min-max).
+void check_ptq_bits(const config::Experiment& e) {
+  const config::PtqConfig& p = e.ptq();
+  QAT_CHECK(p.act_bits() == 0 || p.act_bits() == 8, "ptq.act_bits: ", p.act_bits(),
+            " is neither 0 (full-precision inputs) nor 8 (min-max inputs)");
+  const int first_last = e.quant().first_last_bits();
+  QAT_CHECK(first_last == 0 || (first_last >= 2 && first_last <= 8), "quant.first_last_bits: ", first_last,
+            " is neither 0 nor in 2..8");
+  for (int i = 0; i < e.quant().rules_size(); ++i) {
+    const config::QuantRule& r = e.quant().rules(i);
+    QAT_CHECK(!r.has_weight_bits() || (r.weight_bits() >= 2 && r.weight_bits() <= 8), "quant.rules[", i,
+              "].weight_bits: ", r.weight_bits(), " outside 2..8");
+    QAT_CHECK(!r.has_act_bits() || r.act_bits() == 0 || r.act_bits() == 8, "quant.rules[", i,
+              "].act_bits: ", r.act_bits(), " is neither 0 nor 8");
+  }
+}
+
 }  // namespace
 
 QuantPolicy quant_policy(const config::QuantConfig& c) {
-  const QuantMethod& method = quant_method(c.method());
+  const QuantMethod& method = quant_method(c.method(), "quant.method", is_quantization_aware);
   QAT_CHECK(!c.per_channel() || method.per_channel_weights, "quant.per_channel: method '", c.method(),
             "' has per-tensor weights only (per-channel: ",
             quant_method_names([](const QuantMethod& m) { return m.per_channel_weights; }), ")");
@@ -41,27 +69,68 @@ QuantPolicy quant_policy(const config::QuantConfig& c) {
   QAT_CHECK(c.act_bits() >= 2 && c.act_bits() <= 8, "quant.act_bits: ", c.act_bits(), " outside 2..8");
   QAT_CHECK(c.learn_bits() || (c.target_avg_bits() <= 0 && c.target_gbops() <= 0),
             "quant.target_avg_bits / target_gbops: need quant.learn_bits: true");
-  QuantPolicy policy{.method = c.method(),
-                     .weight_bits = c.weight_bits(),
-                     .act_bits = c.act_bits(),
-                     .first_last_bits = c.first_last_bits(),
-                     .quantize_attention = c.quantize_attention(),
-                     .rules = {},
-                     .weight = shared_options(c),
-                     .activation = shared_options(c)};
-  for (const auto& r : c.rules())
-    policy.rules.push_back(
-        {.name_pattern = r.name_pattern(),
-         .layer_type = r.layer_type(),
-         .weight_bits = r.has_weight_bits() ? std::optional<int>(r.weight_bits()) : std::nullopt,
-         .act_bits = r.has_act_bits() ? std::optional<int>(r.act_bits()) : std::nullopt,
-         .skip = r.skip()});
-  return policy;
+  return {.method = c.method(),
+          .weight_bits = c.weight_bits(),
+          .act_bits = c.act_bits(),
+          .first_last_bits = c.first_last_bits(),
+          .quantize_attention = c.quantize_attention(),
+          .rules = rules_of(c),
+          .weight = shared_options(c),
+          .activation = shared_options(c),
+          .ptq = {}};
 }
 
 QuantizedModel quantize_model(Module& model, const config::QuantConfig& config) {
   if (config.method() == "none") return {};
   return quant::apply(model, quant_policy(config));
+}
+
+ptq::PtqOptions ptq_options(const config::PtqConfig& c) {
+  return {.method = c.method(),
+          .bits = c.weight_bits(),
+          .group_size = c.group_size(),
+          .grid = c.grid(),
+          .rounding = c.rounding(),
+          .incoherence = c.incoherence(),
+          .rescale = c.rescale(),
+          .transform_seed = c.transform_seed(),
+          .greedy_passes = c.greedy_passes(),
+          .unbiased = c.unbiased(),
+          .damp = c.damp(),
+          .block_size = c.block_size(),
+          .act_order = c.act_order(),
+          .sinkhorn_iters = c.sinkhorn_iters(),
+          .kurtosis_gate = c.kurtosis_gate(),
+          .baq_theta = c.baq_theta(),
+          .baq_max_levels = c.baq_max_levels(),
+          .baq_rate_match = c.baq_rate_match()};
+}
+
+QuantPolicy ptq_policy(const config::Experiment& e) {
+  const config::PtqConfig& p = e.ptq();
+  QAT_CHECK(e.quant().method() == "none", "quant.method: '", e.quant().method(), "' beside ptq.method '",
+            p.method(),
+            "': a model is quantized by one of them (quant.rules and quant.first_last_bits still "
+            "select the layers qat ptq quantizes)");
+  const ptq::PtqOptions options = ptq_options(p);
+  ptq::check_options(options);
+  QAT_CHECK(p.calib_samples() >= 1, "ptq.calib_samples: ", p.calib_samples(), " must be at least 1");
+  check_ptq_bits(e);
+  QuantizerOptions weight{.target = QuantTarget::weight, .per_channel = true, .is_signed = std::nullopt};
+  return {.method = p.method(),
+          .weight_bits = p.weight_bits(),
+          .act_bits = p.act_bits(),
+          .first_last_bits = e.quant().first_last_bits(),
+          .quantize_attention = false,
+          .rules = rules_of(e.quant()),
+          .weight = weight,
+          .activation = {.target = QuantTarget::activation, .is_signed = std::nullopt},
+          .ptq = options};
+}
+
+QuantizedModel quantize_model(Module& model, const config::Experiment& e) {
+  if (e.ptq().method() != "none") return quant::apply(model, ptq_policy(e));
+  return quantize_model(model, e.quant());
 }
 
 void add_quant_hooks(TrainerOptions& options, const QuantizedModel& model, const config::Experiment& e) {

@@ -57,8 +57,8 @@ struct LayerBits {
 
 std::optional<LayerBits> bits_for(const Slot& slot, bool first_or_last, const QuantPolicy& policy) {
   LayerBits bits{policy.weight_bits, policy.act_bits, false};
-  if (first_or_last && policy.first_last_bits > 0)
-    bits = {policy.first_last_bits, policy.first_last_bits, true};
+  if (first_or_last && policy.first_last_bits > 0)  // weight-only stays weight-only
+    bits = {policy.first_last_bits, policy.act_bits > 0 ? policy.first_last_bits : 0, true};
   const std::string type = layer_type(*slot.child);
   for (size_t i = 0; i < policy.rules.size(); ++i) {
     const QuantRule& rule = policy.rules[i];
@@ -115,15 +115,21 @@ QuantizedModel apply(Module& model, const QuantPolicy& policy) {
     QuantizerOptions weight_options = policy.weight;
     weight_options.target = QuantTarget::weight;
     weight_options.channels = layer->weight().dim(0);
+    if (quant_method(policy.method).post_training) {
+      ptq::PtqOptions ptq = policy.ptq;
+      ptq.method = policy.method;
+      weight_options.record = ptq::record_layout(ptq::layer_geometry(slot.path, *layer), ptq);
+    }
     QuantizerOptions act_options = policy.activation;
     act_options.target = QuantTarget::activation;
     act_options.per_channel = false;
     // A first convolution reads the image itself, which stays in full precision (METHODS.md); a first
-    // linear layer (BERT's) reads computed features and is quantized like the rest.
-    const bool reads_image = i == 0 && layer_type(*layer) != "linear";
+    // linear layer (BERT's) reads computed features and is quantized like the rest. 0 input bits: a
+    // weight-only layer (post-training).
+    const bool float_input = (i == 0 && layer_type(*layer) != "linear") || bits->act == 0;
     auto wrapped = std::make_shared<QuantizedLayer>(
         layer, quantizer_for(policy, weight_options, bits->weight, bits->fixed),
-        reads_image ? nullptr : quantizer_for(policy, act_options, bits->act, bits->fixed));
+        float_input ? nullptr : quantizer_for(policy, act_options, bits->act, bits->fixed));
     slot.parent->replace_child(slot.name, wrapped);
     result.layers.push_back({slot.path, wrapped});
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/ptq/layer_quantizer.h"
 #include "quant/quantized_layer.h"
 
 namespace qat {
@@ -23,12 +24,13 @@ struct QuantRule {
 struct QuantPolicy {
   std::string method = "none";
   int weight_bits = 4;
-  int act_bits = 4;
+  int act_bits = 4;                 ///< 0: inputs stay in full precision (weight-only post-training)
   int first_last_bits = 8;          ///< bits of the first and last layers (0 = like the others)
   bool quantize_attention = false;  ///< also quantize the inputs of the attention matmuls
   std::vector<QuantRule> rules;
   QuantizerOptions weight;  ///< per_channel, learned-bits and NIPQ settings for weights (bits set per layer)
   QuantizerOptions activation;  ///< the same for activations
+  ptq::PtqOptions ptq;          ///< a post-training method's settings, which shape each layer's record
 };
 
 /// A quantized layer with its path in the model.
@@ -48,7 +50,8 @@ struct QuantizedModel {
 namespace quant {
 
 /// Wraps every Conv2d and Linear of `model` by `policy` (a first convolution's input, the image, stays
-/// in full precision); returns what it wrapped. Errors name the rule or the layer.
+/// in full precision, as every input with 0 act bits); a post-training method's weight quantizers get the
+/// record layout of their layer. Returns what it wrapped. Errors name the rule or the layer.
 QuantizedModel apply(Module& model, const QuantPolicy& policy);
 
 /// The quantized layers already in a model (e.g. one apply() built before a checkpoint was loaded).

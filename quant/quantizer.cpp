@@ -32,6 +32,12 @@ Variable Quantizer::forward(const Variable& x) {
   return quantize(x);
 }
 
+void Quantizer::set_initialized(bool is_signed) {
+  options_.is_signed = is_signed;
+  signed_.fill(is_signed ? 1.0f : 0.0f);
+  initialized_.fill(1.0f);
+}
+
 Variable Quantizer::bits_variable() const { return Variable(Tensor::full({1}, static_cast<float>(bits()))); }
 
 int64_t Quantizer::channels_of(const Tensor& x) const {

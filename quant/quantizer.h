@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "layers/module.h"
+#include "quant/ptq/record_layout.h"
 
 namespace qat {
 
@@ -26,6 +27,7 @@ struct QuantizerOptions {
   float bits_max = 8.0f;          ///< NIPQ: learned bit-width range
   bool histogram_noise = true;    ///< NIPQ: noise from the rounding-error histogram (else uniform)
   bool calibrated_init = false;   ///< NIPQ: truncation from the data instead of the paper's raw values
+  std::optional<ptq::RecordLayout> record;  ///< post-training weights: the record quantizer's buffer shapes
 };
 
 /// Evaluation output = code·scale[c] + offset[c] with integer code in [qmin, qmax], per channel c.
@@ -72,6 +74,8 @@ class Quantizer : public Module {
   int64_t channels_of(const Tensor& x) const;
   /// Shape of a per-channel scalar parameter: [channels] or [1].
   Shape scalar_shape() const { return {options_.per_channel ? options_.channels : 1}; }
+  /// Marks the quantizer initialized without data, its grid signed or not (a record set from outside).
+  void set_initialized(bool is_signed);
 
  private:
   QuantizerOptions options_;

@@ -240,9 +240,13 @@ std::string Exporter::weight(WeightedLayer& layer, QuantizedLayer* q,
 }
 
 // Codes of shape `dims` + DequantizeLinear with scales and zero points per channel along `axis` (or per
-// tensor), in the narrowest container of at least 4 bits that holds the grid and its zero points.
+// tensor), in the narrowest container of at least 4 bits that holds the grid and its zero points. Records
+// with post-training fields beyond per-row grids (groups, levels, column scales, transforms) are refused.
 std::string Exporter::dequantize_weight(const QuantizedWeight& w, const Shape& dims,
                                         std::optional<int64_t> axis, const std::string& path) {
+  const std::string field = ptq_field(w);
+  QAT_CHECK(field.empty(), "onnx export: layer '", path, "': record field '", field,
+            "' is not supported yet (per-row grids only)");
   const auto [zp_lo, zp_hi] = std::minmax_element(w.zero_point.begin(), w.zero_point.end());
   const OnnxIntegerType type =
       onnx_integer_type(std::min(w.qmin, *zp_lo), std::max(w.qmax, *zp_hi), 4, path + ".wq");

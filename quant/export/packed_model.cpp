@@ -50,7 +50,7 @@ PackedLayer pack_layer(const FoldStep& step) {
   }
   p.weight = quantize_weight(*q, path, fold ? &*fold : nullptr);
   QAT_CHECK(p.weight.bits >= 1 && p.weight.bits <= 8 &&
-                p.weight.qmax - p.weight.qmin < (int64_t{1} << p.weight.bits),
+                (p.weight.qmax - p.weight.qmin) / p.weight.code_stride < (int64_t{1} << p.weight.bits),
             path, ".wq: codes ", p.weight.qmin, "…", p.weight.qmax, " of ", p.weight.bits,
             " bits cannot be packed (1 to 8 bits)");
   if (q->input_quantizer()) p.input = input_grid(*q->input_quantizer(), path);

@@ -77,8 +77,8 @@ WeightTransform read_transform(hid_t parent, const std::string& name, int64_t n,
             "' is not hadamard or kronecker");
   QAT_CHECK(hdf5::read_int_attribute(g, "n", at) == n, at, ": n is not ", n);
   const auto seed = static_cast<uint64_t>(hdf5::read_int_attribute(g, "seed", at));
-  WeightTransform t =
-      kind == "hadamard" ? ptq::hadamard_transform(n, seed) : ptq::kronecker_transform(n, seed);
+  WeightTransform t = ptq::make_transform(
+      kind == "hadamard" ? WeightTransform::Kind::hadamard : WeightTransform::Kind::kronecker, n, seed);
   QAT_CHECK(kind_name(t.kind) == kind && hdf5::read_int_attribute(g, "p", at) == t.p &&
                 hdf5::read_int_attribute(g, "q", at) == t.q &&
                 read_values<int8_t>(g, "signs", DType::s8, t.signs.size(), at) == t.signs &&

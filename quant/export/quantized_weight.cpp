@@ -5,6 +5,7 @@
 
 #include "autograd/grad_mode.h"
 #include "engine/error.h"
+#include "quant/quantizers/record_quantizer.h"
 
 namespace qat {
 
@@ -35,6 +36,16 @@ std::vector<float> folded_bias(const WeightedLayer& layer, const ChannelAffine* 
   return b;
 }
 
+std::string ptq_field(const QuantizedWeight& w) {
+  if (w.group_size > 0) return "group_size";
+  if (w.code_stride != 1) return "code_stride";
+  if (!w.levels.empty()) return "levels";
+  if (!w.col_scale.empty()) return "col_scale";
+  if (w.in.kind != ptq::WeightTransform::Kind::none) return "in";
+  if (w.out.kind != ptq::WeightTransform::Kind::none) return "out";
+  return "";
+}
+
 // output = (code − zp)·scale = code·scale + offset, so zp = −offset/scale.
 int64_t integer_zero_point(float offset, float scale, const std::string& what) {
   const double zp = -static_cast<double>(offset) / scale;
@@ -45,9 +56,39 @@ int64_t integer_zero_point(float offset, float scale, const std::string& what) {
   return static_cast<int64_t>(rounded);
 }
 
+namespace {
+
+// A post-training record with the batch norm's k[r] on row r: its scales (per row, or per row and group)
+// or BAQ's row ranges. An output transform mixes the rows, so a batch norm after it cannot fold.
+QuantizedWeight record_weight(const RecordQuantizer& q, const WeightedLayer& layer, const std::string& path,
+                              const ChannelAffine* fold) {
+  QAT_CHECK(q.initialized(), path, ".wq: no record (run qat ptq or load its checkpoint)");
+  QuantizedWeight w = q.record();
+  w.bias = folded_bias(layer, fold);
+  if (!fold) return w;
+  QAT_CHECK(w.out.kind == ptq::WeightTransform::Kind::none, path,
+            ": record field 'out' (an output transform) mixes the rows, so the batch norm after the layer "
+            "cannot fold into its scales (not supported)");
+  const int64_t out = w.out_channels();
+  if (w.scale.size() == 1) {
+    w.scale.assign(out, w.scale[0]);
+    w.zero_point.assign(out, w.zero_point[0]);
+  }
+  const auto per_row = static_cast<int64_t>(w.scale.size()) / out;
+  for (int64_t r = 0; r < out; ++r) {
+    for (int64_t i = 0; i < per_row; ++i) w.scale[r * per_row + i] *= fold->k[r];
+    if (!w.levels.empty()) w.row_lo[r] *= fold->k[r], w.row_hi[r] *= fold->k[r];
+  }
+  return w;
+}
+
+}  // namespace
+
 QuantizedWeight quantize_weight(QuantizedLayer& layer, const std::string& path, const ChannelAffine* fold) {
   const Quantizer* wq = layer.weight_quantizer();
   QAT_CHECK(wq, path, ": the weight has no quantizer");
+  if (const auto* record = dynamic_cast<const RecordQuantizer*>(wq))
+    return record_weight(*record, layer.layer(), path, fold);
   QAT_CHECK(wq->initialized(), path,
             ".wq: quantizer not initialized (run a forward pass or load a checkpoint)");
   const QuantGrid grid = wq->grid();

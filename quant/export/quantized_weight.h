@@ -49,15 +49,20 @@ struct QuantizedWeight {
   int64_t out_channels() const { return shape.at(0); }
 };
 
+/// The first post-training field `w` has beyond a per-row (or per-tensor) grid — "group_size",
+/// "code_stride", "levels", "col_scale", "in" or "out" (PTQ.md) — or "" when it has none.
+std::string ptq_field(const QuantizedWeight& w);
+
 /// The integer zero point −offset/scale of a grid; errors (naming `what`) when it is not an integer.
 int64_t integer_zero_point(float offset, float scale, const std::string& what);
 
 /// The layer's bias through `fold` (b·k + shift, a missing bias counting as 0); empty when it has neither.
 std::vector<float> folded_bias(const WeightedLayer& layer, const ChannelAffine* fold);
 
-/// The weight of `layer` as it is evaluated (codes checked to lie on the grid) with its bias; with
-/// `fold`, scale[c]·k[c] per output channel (the codes stay) and the folded bias. Errors name `path`
-/// (uninitialized quantizer, scales that do not match the channels, off-grid values).
+/// The weight of `layer` as it is evaluated (codes checked to lie on the grid; a record quantizer's record)
+/// with its bias; with `fold`, scale[c]·k[c] per output channel (the codes stay) and the folded bias. Errors
+/// name `path` (uninitialized quantizer, scales that do not match the channels, off-grid values, a batch
+/// norm after an output transform).
 QuantizedWeight quantize_weight(QuantizedLayer& layer, const std::string& path,
                                 const ChannelAffine* fold = nullptr);
 

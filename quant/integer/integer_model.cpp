@@ -67,12 +67,17 @@ const PackedLayer& Compiler::layer(const FoldStep& step) {
   return l;
 }
 
-// The runner of weighted step i: an int8 layer (one whose input is quantized) whose output feeds another
-// weighted layer writes the codes of that layer's input; `accumulate` adds its result onto the destination.
+// The input grid `producer` writes codes of for `consumer`: when both run int8.
+std::optional<InputGrid> requantize(const PackedLayer& producer, const PackedLayer& consumer) {
+  return runs_int8(producer) && runs_int8(consumer) ? consumer.input : std::nullopt;
+}
+
+// The runner of weighted step i: an int8 layer whose output feeds another int8 layer writes the codes of
+// that layer's input; `accumulate` adds its result onto the destination.
 std::shared_ptr<LayerRunner> Compiler::runner(const std::vector<FoldStep>& plan, size_t i, bool accumulate) {
   const PackedLayer& current = layer(plan[i]);
   LayerOutput output{.requantize = std::nullopt, .accumulate = accumulate, .act = activation_kind(plan[i])};
-  if (current.input && plan[i].consumer) output.requantize = layer(plan[*plan[i].consumer]).input;
+  if (plan[i].consumer) output.requantize = requantize(current, layer(plan[*plan[i].consumer]));
   return std::make_shared<LayerRunner>(current, output);
 }
 
@@ -122,17 +127,15 @@ void Compiler::module(Module& m, const std::string& path, std::vector<Step>& ste
   detail::fail("integer inference: unsupported module '", path, "' (", module_type_name(m), ")");
 }
 
-// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): conv1 writes the codes of conv2's input directly;
-// conv2 adds its result onto the shortcut's (x itself, updated in place, or the projection's output).
+// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): conv1 writes the codes of conv2's input directly
+// (both int8); conv2 adds its result onto the shortcut's (x itself, updated in place, or the projection's).
 Step Compiler::basic_block(Module& b, const std::string& path) {
   const std::vector<FoldStep> plan = fold_plan(b, path, false);
   QAT_CHECK(plan.size() == 3 && plan[0].weighted() && plan[1].weighted() && !plan[2].weighted(),
             "integer inference: block '", path, "' is not conv1+bn1, conv2+bn2, shortcut");
   const PackedLayer& conv1 = layer(plan[0]);
   const PackedLayer& conv2 = layer(plan[1]);
-  QAT_CHECK(conv1.input && conv2.input, "integer inference: block '", path,
-            "' has a convolution with a float input");
-  auto first = std::make_shared<LayerRunner>(conv1, LayerOutput{.requantize = conv2.input});
+  auto first = std::make_shared<LayerRunner>(conv1, LayerOutput{.requantize = requantize(conv1, conv2)});
   auto second = std::make_shared<LayerRunner>(
       conv2, LayerOutput{.requantize = std::nullopt, .accumulate = true, .relu_after_sum = true});
   const std::vector<FoldStep> shortcut = fold_plan(*plan[2].module, plan[2].path, true);
@@ -140,9 +143,7 @@ Step Compiler::basic_block(Module& b, const std::string& path) {
   if (!shortcut.empty()) {
     QAT_CHECK(shortcut.size() == 1 && shortcut[0].weighted(), "integer inference: shortcut '", plan[2].path,
               "' is not one conv+bn");
-    const PackedLayer& l = layer(shortcut[0]);
-    QAT_CHECK(l.input, "integer inference: shortcut '", plan[2].path, "' has a float input");
-    projection = std::make_shared<LayerRunner>(l, LayerOutput{});
+    projection = std::make_shared<LayerRunner>(layer(shortcut[0]), LayerOutput{});
   }
   return [first, second, projection](const Tensor& x) {
     const Tensor codes = first->run(x);

@@ -3,7 +3,8 @@
 // module tree gives the order of operations; every number comes from the packed records. Quantized
 // layers read u8/s8 codes of their input on its learned grid (as fake-quantized evaluation does) and
 // accumulate in s32; folded batch norm, ReLU and the next layer's requantization run in the kernels'
-// epilogue; residual sums, pooling and layers with a float input (the image) stay in f32.
+// epilogue; residual sums, pooling and the layers runs_int8 refuses (a float input such as the image,
+// post-training record fields, codes beyond s8) stay in f32.
 #include <functional>
 #include <vector>
 

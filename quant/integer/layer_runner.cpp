@@ -4,7 +4,9 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/kernels/fake_quant.h"
 #include "engine/kernels/quantize_codes.h"
+#include "quant/export/weight_dequantize.h"
 
 namespace qat {
 namespace {
@@ -37,10 +39,30 @@ Tensor signed_weight(const PackedLayer& l) {
   return out;
 }
 
+// code − zero point of every weight, when all fit s8.
+bool fits_s8(const QuantizedWeight& w) {
+  const int64_t inner = static_cast<int64_t>(w.codes.size()) / w.out_channels();
+  for (size_t i = 0; i < w.codes.size(); ++i) {
+    const int64_t v = w.codes[i] - w.zero_point[w.zero_point.size() == 1 ? 0 : i / inner];
+    if (v < -128 || v > 127) return false;
+  }
+  return true;
+}
+
+// An input [N, C] of a linear layer as [N, C, 1, 1].
+Tensor as_image(const PackedLayer& l, const Tensor& x) {
+  return l.kind == PackedKind::linear ? x.contiguous().reshape({x.dim(0), x.dim(1), 1, 1}) : x;
+}
+
 }  // namespace
+
+bool runs_int8(const PackedLayer& layer) {
+  return layer.input && ptq_field(layer.weight).empty() && fits_s8(layer.weight);
+}
 
 LayerRunner::LayerRunner(const PackedLayer& layer, const LayerOutput& output)
     : layer_(layer),
+      int8_(runs_int8(layer)),
       params_{.stride = layer.stride,
               .padding = layer.padding,
               .dilation = layer.dilation,
@@ -54,14 +76,16 @@ LayerRunner::LayerRunner(const PackedLayer& layer, const LayerOutput& output)
             "' applies an activation before the residual sum, which the fused kernel cannot");
   // The activation's range [0, 6] or [0, ∞) in real values.
   const float act_lo = act == Act::none ? kLowest : 0.0f, act_hi = act == Act::relu6 ? 6.0f : kHighest;
-  if (!layer.input) {
-    QAT_CHECK(!output.requantize && !output.accumulate && layer.kind == PackedKind::conv2d,
-              "integer inference: layer '", layer.path,
-              "' reads a float input; only a plain convolution can");
-    // The f32 form of the kernel: weights (code − zp) scaled per channel, the same epilogue.
+  if (!int8_) {
+    QAT_CHECK(!output.requantize, "integer inference: layer '", layer.path,
+              "' runs in f32 and cannot write the codes of the next layer's input");
     conv_ = std::make_unique<kernels::Int8Conv>(
-        signed_weight(layer).to(DType::f32), params_, DType::f32, 0,
-        kernels::Int8Epilogue{.scale = scale, .bias = bias, .lo = act_lo, .hi = act_hi});
+        Tensor::from_vector(conv_weight_shape(layer), dequantize(w)), params_, DType::f32, 0,
+        kernels::Int8Epilogue{.scale = std::vector<float>(out, 1.0f),
+                              .bias = bias,
+                              .accumulate = output.accumulate,
+                              .lo = output.relu_after_sum ? 0.0f : act_lo,
+                              .hi = act_hi});
     return;
   }
   // Σ (a − zp_a)·s_a · (c − zp_w)·s_w[c] = s_a·s_w[c]·acc, then + bias; requantized: /s_next + zp_next,
@@ -86,9 +110,27 @@ LayerRunner::LayerRunner(const PackedLayer& layer, const LayerOutput& output)
                                               static_cast<int32_t>(layer.input->zero_point), std::move(e));
 }
 
-// The kernel's input: the NHWC image for a float layer, else the codes of x on the layer's grid.
+// An f32 layer's input: x in NHWC, fake-quantized on the layer's input grid when it has one.
+Tensor LayerRunner::real_input(const Tensor& x) const {
+  const Tensor image = as_image(layer_, x);
+  const dnnl::memory::desc nhwc = kernels::nhwc_desc(image.shape(), DType::f32);
+  Tensor y = image.to_layout(nhwc);
+  if (!layer_.input) return y;
+  const InputGrid& g = *layer_.input;
+  const float offset = -static_cast<float>(g.zero_point) * g.scale;
+  Tensor out = Tensor::empty_like_desc(nhwc, image.shape());
+  kernels::fake_quant_forward(static_cast<const float*>(y.raw()), static_cast<float*>(out.raw()), 1,
+                              y.numel(),
+                              {.scale = &g.scale,
+                               .offset = &offset,
+                               .qmin = static_cast<float>(g.qmin),
+                               .qmax = static_cast<float>(g.qmax)});
+  return out;
+}
+
+// The kernel's input: real values for an f32 layer, else the codes of x on the layer's grid.
 Tensor LayerRunner::input_of(const Tensor& x) const {
-  if (!layer_.input) return x.to_layout(kernels::nhwc_desc(x.shape(), DType::f32));
+  if (!int8_) return real_input(x);
   if (x.dtype() != DType::f32) return x;  // already the codes of this grid (a fused previous layer)
   const InputGrid& g = *layer_.input;
   const kernels::CodeGrid grid{.scale = g.scale,
@@ -102,7 +144,7 @@ Tensor LayerRunner::input_of(const Tensor& x) const {
 }
 
 Tensor LayerRunner::run(const Tensor& x) const {
-  const Tensor y = conv_->forward(input_of(x));
+  Tensor y = conv_->forward(input_of(x));
   if (layer_.kind == PackedKind::conv2d) return y;
   return y.contiguous().reshape({y.dim(0), y.dim(1)});
 }

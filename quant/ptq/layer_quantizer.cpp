@@ -5,10 +5,12 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "layers/conv2d.h"
 #include "quant/ptq/hessian_fix.h"
 #include "quant/ptq/optq.h"
 #include "quant/ptq/rtn.h"
 #include "quant/ptq/weight_record.h"
+#include "quant/quant_method.h"
 
 namespace qat::ptq {
 
@@ -138,38 +140,109 @@ std::vector<Eigen::VectorXd> baq_first_pass(const LayerWeight& layer, const std:
   return losses;
 }
 
+void check_options(const PtqOptions& o) {
+  const std::string m = quant_method(o.method, "ptq.method", is_post_training).name;
+  QAT_CHECK(o.bits >= 2 && o.bits <= 8, "ptq.weight_bits: ", o.bits, " outside 2..8");
+  QAT_CHECK(o.grid.empty() || o.grid == "asym0" || o.grid == "asym" || o.grid == "sym" ||
+                (o.grid == "quip" && m == "quip"),
+            "ptq.grid: '", o.grid, "' is not a grid of ", m, " (asym0, asym, sym; quip is QuIP's own)");
+  rounding_of(o.rounding);
+  incoherence_of(o.incoherence);
+  QAT_CHECK(o.group_size >= 0, "ptq.group_size: ", o.group_size, " is negative");
+  QAT_CHECK(o.damp > 0.0, "ptq.damp: ", o.damp, " must be positive");
+  QAT_CHECK(o.block_size >= 1, "ptq.block_size: ", o.block_size, " must be at least 1");
+  QAT_CHECK(o.greedy_passes >= 0 && o.greedy_passes <= 9, "ptq.greedy_passes: ", o.greedy_passes,
+            " outside 0..9");
+  QAT_CHECK(o.sinkhorn_iters >= 0, "ptq.sinkhorn_iters: ", o.sinkhorn_iters, " is negative");
+  QAT_CHECK(o.kurtosis_gate >= 0.0, "ptq.kurtosis_gate: ", o.kurtosis_gate, " is negative");
+  QAT_CHECK(o.baq_theta > 0.0, "ptq.baq_theta: ", o.baq_theta, " must be positive");
+  QAT_CHECK(o.baq_max_levels >= 2 && o.baq_max_levels <= 256, "ptq.baq_max_levels: ", o.baq_max_levels,
+            " outside 2..256");
+}
+
+LayerWeight layer_geometry(const std::string& path, const WeightedLayer& layer) {
+  LayerWeight l{.path = path, .w = {}, .shape = layer.weight().shape()};
+  if (const auto* conv = dynamic_cast<const Conv2d*>(&layer)) {
+    l.convolution = true;
+    l.pointwise = conv->options().kernel == 1;
+    l.groups = conv->options().groups;
+  }
+  return l;
+}
+
+LayerWeight layer_weight(const std::string& path, const WeightedLayer& layer) {
+  LayerWeight l = layer_geometry(path, layer);
+  const std::vector<float> v = layer.weight().data().to_vector();
+  const int64_t out = l.shape.at(0), d = numel(l.shape) / out;
+  l.w = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), out,
+                                                                                                d)
+            .cast<double>();
+  return l;
+}
+
+std::string layer_method(const LayerWeight& layer, const PtqOptions& options) {
+  std::string m = quant_method(options.method, "ptq.method", is_post_training).name;
+  const bool in_scope = !layer.convolution || (layer.pointwise && layer.groups == 1);
+  if (m == "quip") return in_scope ? m : "optq";
+  if (m == "sinq") return in_scope ? m : "rtn";
+  if (m == "baq") return layer.groups == 1 ? m : "optq";
+  return m;
+}
+
+RecordLayout record_layout(const LayerWeight& layer, const PtqOptions& o) {
+  const std::string m = layer_method(layer, o);
+  const int64_t out = layer.shape.at(0), d = numel(layer.shape) / out;
+  RecordLayout r{.shape = layer.shape};
+  if (m == "quip") {
+    r.scales = 1;
+    r.col_scale = true;
+    r.transforms = incoherence_of(o.incoherence) != WeightTransform::Kind::none;
+    return r;
+  }
+  if (m == "baq") {
+    r.levels = true;
+    return r;
+  }
+  int64_t g = o.group_size;
+  if (o.method == "sinq")
+    g = sinq_tile_width(d, g > 0 ? g : 64);
+  else
+    QAT_CHECK(g == 0 || g >= d || d % g == 0, "ptq.group_size: ", g, " does not divide the ", d,
+              " input columns of layer '", layer.path, "' (", m, " has no fallback; sinq halves its tiles)");
+  const int64_t groups = g > 0 ? (d + g - 1) / g : 1;
+  r.scales = out * groups;
+  r.group_size = groups > 1 ? g : 0;
+  r.col_scale = m == "sinq";
+  return r;
+}
+
 LayerResult quantize_layer(const LayerWeight& layer, const std::vector<Eigen::MatrixXd>& h,
                            const PtqOptions& o, const std::vector<Eigen::VectorXd>& baq_losses) {
-  const std::string& m = o.method;
-  QAT_CHECK(m == "rtn" || m == "optq" || m == "quip" || m == "sinq" || m == "baq", "ptq.method: unknown '", m,
-            "' (rtn, optq, quip, sinq, baq)");
+  const std::string m = layer_method(layer, o);
   QAT_CHECK(layer.groups >= 1 && layer.w.rows() % layer.groups == 0 &&
                 static_cast<int64_t>(h.size()) == layer.groups,
             layer.path, ": ", h.size(), " Hessians for ", layer.groups, " groups of ", layer.w.rows(),
             " rows");
   const auto start = std::chrono::steady_clock::now();
-  const bool in_scope = !layer.convolution || (layer.pointwise && layer.groups == 1);
   LayerResult r;
   r.report.path = layer.path;
   r.report.method = m;
   r.report.bits = o.bits;
-  if (m == "quip" && in_scope) {
+  if (m == "quip") {
     quip_layer(layer, h[0], o, r);
-  } else if (m == "sinq" && in_scope) {
+  } else if (m == "sinq") {
     sinq_layer(layer, o, r);
-  } else if (m == "baq" && layer.groups == 1) {
+  } else if (m == "baq") {
     QAT_CHECK(baq_losses.size() == 1, layer.path, ": BAQ needs its first pass's column losses");
     baq_layer(layer, h[0], baq_losses[0], o, r);
   } else {
-    const bool rtn = m == "rtn" || m == "sinq";
     PtqOptions own = o;
-    if (m == "sinq")
+    if (o.method == "sinq")  // out of SINQ's scope: RTN `asym` on its tiles
       own.grid = "asym",
       own.group_size = sinq_tile_width(layer.w.cols(), o.group_size > 0 ? o.group_size : 64);
-    const GridCodes codes = grid_codes(layer, h, own, !rtn, r.report.damp_retries);
+    const GridCodes codes = grid_codes(layer, h, own, m == "optq", r.report.damp_retries);
     r.record = grid_record(codes, layer.shape, o.bits);
     r.w_hat = codes.dequantize();
-    r.report.method = rtn ? "rtn" : "optq";
   }
   add_losses(layer, h, r);
   r.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

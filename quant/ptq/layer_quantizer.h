@@ -5,17 +5,18 @@
 #include <vector>
 
 #include "quant/export/quantized_weight.h"
+#include "quant/ptq/record_layout.h"
 
 namespace qat::ptq {
 
 /// The post-training method and its settings (PTQ.md, `ptq` section; "" = the method's own).
 struct PtqOptions {
-  std::string method = "rtn";    ///< rtn, optq, quip, sinq or baq
-  int bits = 4;                  ///< BAQ: the target rate
-  int64_t group_size = 0;        ///< 0: per row (SINQ: tiles of 64)
-  std::string grid = "";         ///< asym0, asym, sym (RTN, OPTQ)
-  std::string rounding = "";     ///< QuIP: nearest, optq or ldlq
-  std::string incoherence = "";  ///< QuIP: none, hadamard or kronecker
+  std::string method = "rtn";  ///< rtn, optq, quip, sinq or baq
+  int bits = 4;                ///< BAQ: the target rate
+  int64_t group_size = 0;      ///< 0: per row (SINQ: tiles of 64)
+  std::string grid;            ///< asym0, asym, sym (RTN, OPTQ); "" = asym0
+  std::string rounding;        ///< QuIP: nearest, optq or ldlq; "" = ldlq
+  std::string incoherence;     ///< QuIP: none, hadamard or kronecker; "" = kronecker
   bool rescale = true;
   uint64_t transform_seed = 1;  ///< QuIP: mixed with the layer path
   int greedy_passes = 0;
@@ -39,6 +40,25 @@ struct LayerWeight {
   bool pointwise = false;    ///< a 1×1 convolution
   int64_t groups = 1;        ///< convolution groups; h has one H per group
 };
+
+/// Checks `options` before any layer is quantized; errors name the `ptq` field (an unknown method, grid,
+/// rounding or incoherence; bits, group size, damping, block size, greedy passes or BAQ settings out of
+/// range).
+void check_options(const PtqOptions& options);
+
+/// `layer` at `path` as quantize_layer takes it, without its values (enough for layer_method, record_layout).
+LayerWeight layer_geometry(const std::string& path, const WeightedLayer& layer);
+/// `layer` at `path` as quantize_layer takes it, with its values.
+LayerWeight layer_weight(const std::string& path, const WeightedLayer& layer);
+
+/// The method that quantizes `layer`: `options.method`, or its fallback outside its scope (QuIP → OPTQ,
+/// SINQ → RTN `asym` on its tiles outside Linear and 1×1 convolutions; BAQ → OPTQ on grouped ones).
+std::string layer_method(const LayerWeight& layer, const PtqOptions& options);
+
+/// The fields and sizes of `layer`'s record under `options` (values not needed); a group as wide as the
+/// row or wider is one grid per row. Errors name the field: an unknown method, a group size that does not
+/// divide the layer's wider input rows (SINQ falls back).
+RecordLayout record_layout(const LayerWeight& layer, const PtqOptions& options);
 
 /// One row of layers.csv.
 struct LayerReport {

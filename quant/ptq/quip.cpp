@@ -20,21 +20,13 @@ uint64_t splitmix(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-WeightTransform make_transform(WeightTransform::Kind kind, int64_t n, uint64_t seed) {
-  if (kind == WeightTransform::Kind::hadamard) return hadamard_transform(n, seed);
-  if (kind == WeightTransform::Kind::kronecker) return kronecker_transform(n, seed);
-  WeightTransform identity;
-  identity.n = n;
-  return identity;
-}
-
 // Cornell-RelaxML/QuIP:method.py:preproc (rescale): D = (diag Hn / diag WᵀW)^{1/4} balances the
 // columns of W against those of H; W ← W·D, H ← D⁻¹·Hn·D⁻¹ leaves tr(ΔW H ΔWᵀ) unchanged.
 Eigen::VectorXd rescale(Eigen::MatrixXd& w, Eigen::MatrixXd& h) {
   h /= h.cwiseAbs().maxCoeff();
   const Eigen::ArrayXd hd = h.diagonal().array().max(1e-8);
   const Eigen::ArrayXd wd = w.colwise().squaredNorm().transpose().array().max(1e-8);
-  const Eigen::VectorXd d = (hd / wd).sqrt().sqrt().max(1e-8).matrix();
+  Eigen::VectorXd d = (hd / wd).sqrt().sqrt().max(1e-8).matrix();
   w = w * d.asDiagonal();
   h = d.cwiseInverse().asDiagonal() * h * d.cwiseInverse().asDiagonal();
   return d;

@@ -55,6 +55,7 @@ std::vector<std::pair<TappedLayer, std::vector<Eigen::MatrixXd>>> calibrate(
   QAT_CHECK(order.size() == layers.size(), "SequentialRunner: ", layers.size() - order.size(),
             " layer(s) of block '", block.path, "' saw no input");
   std::vector<std::pair<TappedLayer, std::vector<Eigen::MatrixXd>>> out;
+  out.reserve(order.size());
   for (const TappedLayer& t : order) out.emplace_back(t, acc[t.layer]->hessians());
   return out;
 }
@@ -76,9 +77,11 @@ SequentialRunner::SequentialRunner(std::vector<RunnerBlock> blocks, SequentialOp
 
 // Block i: calibrate, quantize (one layer at a time with true_sequential), then its outputs feed block
 // i + 1 — after quantization when sequential, from the float block otherwise.
-std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const LayerQuantizer& quantize) const {
+std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const LayerQuantizer& quantize,
+                                          const BlockDone& done) const {
   NoGrad no_grad;
-  for (const RunnerBlock& block : blocks_) {
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const RunnerBlock& block = blocks_[i];
     QAT_CHECK(!block.module->is_training(), "SequentialRunner: block '", block.path, "' is in training mode");
     std::vector<TappedLayer> pending;
     collect_layers(*block.module, block.path, pending);
@@ -89,10 +92,12 @@ std::vector<Tensor> SequentialRunner::run(std::vector<Tensor> inputs, const Laye
       if (options_.true_sequential) calibrated.resize(1);
       for (const auto& [t, h] : calibrated) {
         quantize(t.path, *t.layer, h);
-        std::erase_if(pending, [&](const TappedLayer& p) { return p.layer == t.layer; });
+        const QuantizedLayer* done_layer = t.layer;
+        std::erase_if(pending, [done_layer](const TappedLayer& p) { return p.layer == done_layer; });
       }
     }
     inputs = options_.sequential ? outputs_of(block, inputs) : std::move(float_outputs);
+    if (done) done(i, block);
   }
   return inputs;
 }
@@ -106,13 +111,15 @@ std::vector<RunnerBlock> sequential_blocks(Sequential& model) {
   }
   QAT_CHECK(!groups.empty(), "sequential_blocks: the model has no quantized layers");
   std::vector<RunnerBlock> blocks;
-  for (const auto& [anchor, names] : groups)
+  for (const auto& group : groups) {
+    const std::string& anchor = group.first;
     blocks.push_back({anchor, &child_of(model, anchor, anchor, "sequential_blocks"),
-                      [&model, names](int64_t, const Tensor& x) {
+                      [&model, names = group.second](int64_t, const Tensor& x) {
                         Variable v(x);
                         for (const std::string& n : names) v = model.call_child(n, v);
                         return v.data();
                       }});
+  }
   return blocks;
 }
 

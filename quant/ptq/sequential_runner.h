@@ -22,6 +22,9 @@ struct RunnerBlock {
 using LayerQuantizer = std::function<void(const std::string& path, QuantizedLayer& layer,
                                           const std::vector<Eigen::MatrixXd>& h)>;
 
+/// Told after block `index` (of the runner's blocks) is quantized, e.g. to report progress.
+using BlockDone = std::function<void(size_t index, const RunnerBlock& block)>;
+
 /// How block inputs are formed (PTQ.md, `sequential`, `true_sequential`).
 struct SequentialOptions {
   bool sequential = true;        ///< false: every H from the float model's activations
@@ -33,9 +36,10 @@ class SequentialRunner {
  public:
   /// The blocks of a model in execution order.
   SequentialRunner(std::vector<RunnerBlock> blocks, SequentialOptions options);
-  /// Calibrates and quantizes every block from block 0's inputs (one tensor per batch); returns the last
-  /// block's outputs.
-  std::vector<Tensor> run(std::vector<Tensor> inputs, const LayerQuantizer& quantize) const;
+  /// Calibrates and quantizes every block from block 0's inputs (one tensor per batch), calling `done`
+  /// after each; returns the last block's outputs.
+  std::vector<Tensor> run(std::vector<Tensor> inputs, const LayerQuantizer& quantize,
+                          const BlockDone& done = {}) const;
 
  private:
   std::vector<RunnerBlock> blocks_;

@@ -112,6 +112,14 @@ WeightTransform hadamard_transform(int64_t n, uint64_t seed) {
   return t;
 }
 
+WeightTransform make_transform(WeightTransform::Kind kind, int64_t n, uint64_t seed) {
+  if (kind == WeightTransform::Kind::hadamard) return hadamard_transform(n, seed);
+  if (kind == WeightTransform::Kind::kronecker) return kronecker_transform(n, seed);
+  WeightTransform identity;
+  identity.n = n;
+  return identity;
+}
+
 void apply_transform(const WeightTransform& t, Eigen::MatrixXd& x) {
   if (t.kind == WeightTransform::Kind::none) return;
   QAT_CHECK(x.rows() == t.n, "apply_transform: ", x.rows(), " rows for an ", t.n, "×", t.n, " transform");

@@ -28,6 +28,10 @@ WeightTransform hadamard_transform(int64_t n, uint64_t seed);
 /// P_out·B_q·B_p·P_in: n/p Haar-random p×p blocks, then n/q q×q blocks, random permutations.
 WeightTransform kronecker_transform(int64_t n, uint64_t seed);
 
+/// The transform of `kind` generated from (n, seed): hadamard_transform, kronecker_transform, or the
+/// identity.
+WeightTransform make_transform(WeightTransform::Kind kind, int64_t n, uint64_t seed);
+
 /// x ← Q·x for each column of x (n rows).
 void apply_transform(const WeightTransform& t, Eigen::MatrixXd& x);
 

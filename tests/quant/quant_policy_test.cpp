@@ -37,6 +37,38 @@ std::set<std::string> names(const Module& m) {
 
 Tensor images(int64_t batch) { return Generator(3).uniform_tensor({batch, 1, 28, 28}, 0.0f, 1.0f); }
 
+// A post-training policy: record weight quantizers laid out for their layer (MobileNetV2: QuIP's scope is
+// the pointwise convolutions and the classifier); inputs stay float at 0 act bits, first/last layers
+// included, and are min-max at 8 bits except the image.
+TEST(QuantApply, PostTrainingPolicyGivesRecordLayoutsAndWeightOnlyOrMinMaxInputs) {
+  for (const int act_bits : {0, 8}) {
+    auto model = mobilenet_v2({.width = 0.5, .in_channels = 1, .num_classes = 10});
+    QuantPolicy p = policy("quip", 2);
+    p.act_bits = act_bits;
+    const QuantizedModel q = quant::apply(*model, p);
+    ASSERT_GT(q.layers.size(), 3u);
+    int64_t transformed = 0;
+    for (size_t i = 0; i < q.layers.size(); ++i) {
+      const QuantizedLayer& l = *q.layers[i].layer;
+      const std::optional<ptq::RecordLayout>& layout = l.weight_quantizer()->options().record;
+      ASSERT_TRUE(layout.has_value()) << q.layers[i].path;
+      EXPECT_STREQ(l.weight_quantizer()->method(), "record");
+      EXPECT_EQ(layout->shape, l.layer().weight().shape());
+      const auto* conv = dynamic_cast<const Conv2d*>(&l.layer());
+      const bool in_scope = !conv || (conv->options().kernel == 1 && conv->options().groups == 1);
+      EXPECT_EQ(layout->transforms, in_scope) << q.layers[i].path;  // out of scope: OPTQ's per-row grids
+      transformed += layout->transforms;
+      EXPECT_EQ(l.input_quantizer() != nullptr, act_bits == 8 && i > 0) << q.layers[i].path;
+      if (l.input_quantizer()) {
+        EXPECT_STREQ(l.input_quantizer()->method(), "minmax");
+      }
+    }
+    EXPECT_GT(transformed, 0);
+    EXPECT_EQ(q.layers.front().layer->weight_quantizer()->bits(), 8);
+    EXPECT_EQ(q.layers[1].layer->weight_quantizer()->bits(), 2);
+  }
+}
+
 TEST(QuantApply, WrapsEveryLayerKeepsNamesAndSetsFirstLastBits) {
   manual_seed(1);
   auto model = resnet20(1, 10);
