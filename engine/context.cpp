@@ -28,6 +28,6 @@ PrecisionScope::PrecisionScope(Precision precision) : previous_(Context::get().p
   Context::get().set_precision(precision);
 }
 
-PrecisionScope::~PrecisionScope() { Context::get().set_precision(previous_); }
+PrecisionScope::~PrecisionScope() { Context::get().restore_precision(previous_); }
 
 }  // namespace qat

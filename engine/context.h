@@ -22,6 +22,8 @@ class Context {
   Precision precision() const { return precision_; }
   /// Sets it; bf16 needs a CPU with AVX512-BF16 (throws otherwise).
   void set_precision(Precision precision);
+  /// Puts back a precision that set_precision accepted before (PrecisionScope's destructor; cannot throw).
+  void restore_precision(Precision previous) noexcept { precision_ = previous; }
   /// True when this CPU runs oneDNN's native bf16 kernels (AVX512-BF16).
   static bool bf16_supported();
 

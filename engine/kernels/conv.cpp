@@ -169,7 +169,7 @@ memory as_memory(const Tensor& t, const memory::desc& layout) {
 Tensor weights_in(const Tensor& w, const memory::desc& plain, const dnnl::reorder& reorder,
                   const memory::desc& layout) {
   QAT_CHECK(w.dtype() == DType::f32, "conv2d: expected an f32 weight, got ", w.str());
-  const Tensor contiguous = w.contiguous();
+  Tensor contiguous = w.contiguous();
   if (layout == plain) return contiguous;
   Tensor out = Tensor::empty_like_desc(layout);
   reorder.execute(Context::get().stream(),

@@ -108,7 +108,7 @@ Shape Int8Conv::output_shape(const Shape& src) const {
 Tensor Int8Conv::forward(const Tensor& src) const {
   QAT_CHECK(!epilogue_.accumulate, "int8 conv: an accumulating convolution needs forward_into");
   const Shape shape = output_shape(src.shape());
-  const Tensor dst = Tensor::empty_like_desc(nhwc_desc(shape, epilogue_.dst_type), shape);
+  Tensor dst = Tensor::empty_like_desc(nhwc_desc(shape, epilogue_.dst_type), shape);
   forward_into(src, dst);
   return dst;
 }
