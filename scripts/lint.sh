@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The habits, checked: clang-format on every C++ file, the folder layering, and clang-tidy (the committed
-# .clang-tidy, warnings as errors) on the C++ files changed since the base commit in .ci/tidy_base.
+# .clang-tidy, warnings as errors) on the C++ files changed since the base commit in .ci/tidy_base (the
+# commit the current work started from; move it forward when a stop lands).
 # Usage: scripts/lint.sh [build-dir-with-compile_commands.json]   (.ci/run calls it; exits 1 on a violation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
