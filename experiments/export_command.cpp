@@ -72,7 +72,7 @@ int64_t write_text_data(const CheckpointModel& loaded, const std::string& file) 
   const TextPipeline pipeline(e, loaded.checkpoint.assets);
   const TextDataset& test = pipeline.test_set();
   const nlohmann::json data = {{"dataset", e.data().dataset()},
-                               {"pad_id", SpecialTokens::pad},
+                               {"pad_id", SpecialTokens::kPad},
                                {"classes", test.num_classes},
                                {"sequences", test.sequences},
                                {"labels", test.labels}};

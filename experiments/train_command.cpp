@@ -106,7 +106,7 @@ std::string run_train(const CommandLine& line) {
       .add("test_loss", summary.final_test.loss)
       .add("test_perplexity", std::exp(summary.final_test.loss))
       .add("best_test_accuracy", summary.best_test.accuracy)
-      .add("best_epoch", static_cast<int64_t>(summary.best_epoch + 1))
+      .add("best_epoch", static_cast<int64_t>(summary.best_epoch) + 1)
       .add("final_train_loss", summary.final_train_loss)
       .add("seconds", summary.seconds);
   if (!quantized.layers.empty()) add_cost(result, quantized);

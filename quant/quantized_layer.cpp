@@ -22,7 +22,7 @@ Variable QuantizedLayer::effective_weight() {
 
 Variable QuantizedLayer::forward(const Variable& x) {
   const Variable input = input_quantizer_ ? input_quantizer_->forward(x) : x;
-  const Variable y = layer_->forward_with(input, effective_weight(), layer_->bias());
+  Variable y = layer_->forward_with(input, effective_weight(), layer_->bias());
   // Per sample: every output element is one dot product of fan-in = numel(W) / out-channels terms.
   const double batch = x.ndim() > 0 ? static_cast<double>(x.dim(0)) : 1.0;
   const double out_channels = static_cast<double>(layer_->weight().dim(0));

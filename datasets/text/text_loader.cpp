@@ -18,8 +18,8 @@ TextDataset encode_examples(const Tokenizer& tokenizer, const std::vector<std::s
   for (const std::string& text : texts) {
     std::vector<int32_t> ids = tokenizer.encode(text);
     ids.resize(std::min<size_t>(ids.size(), static_cast<size_t>(max_length - 2)));
-    ids.insert(ids.begin(), SpecialTokens::cls);
-    ids.push_back(SpecialTokens::sep);
+    ids.insert(ids.begin(), SpecialTokens::kCls);
+    ids.push_back(SpecialTokens::kSep);
     data.sequences.push_back(std::move(ids));
   }
   return data;
@@ -29,17 +29,17 @@ TextDataset pack_documents(const Tokenizer& tokenizer, const std::vector<std::st
                            int64_t max_length) {
   QAT_CHECK(max_length >= 3, "pack_documents: max_length ", max_length, " leaves no room for text");
   TextDataset data;
-  std::vector<int32_t> current{SpecialTokens::cls};
+  std::vector<int32_t> current{SpecialTokens::kCls};
   for (const std::string& document : documents)
     for (const int32_t id : tokenizer.encode(document)) {
       current.push_back(id);
       if (static_cast<int64_t>(current.size()) == max_length - 1) {
-        current.push_back(SpecialTokens::sep);
-        data.sequences.push_back(std::exchange(current, {SpecialTokens::cls}));
+        current.push_back(SpecialTokens::kSep);
+        data.sequences.push_back(std::exchange(current, {SpecialTokens::kCls}));
       }
     }
   if (current.size() > 1) {
-    current.push_back(SpecialTokens::sep);
+    current.push_back(SpecialTokens::kSep);
     data.sequences.push_back(std::move(current));
   }
   return data;
@@ -49,7 +49,7 @@ TextLoader::TextLoader(const TextDataset& data, TextLoaderOptions options) : dat
   QAT_CHECK(options_.batch_size > 0, "TextLoader: batch size must be positive, got ", options_.batch_size);
   QAT_CHECK(options_.mlm_probability > 0.0f || data_.labels.size() == data_.sequences.size(),
             "TextLoader: classification data needs one label per sequence");
-  QAT_CHECK(options_.mlm_probability <= 0.0f || options_.vocab_size > SpecialTokens::count,
+  QAT_CHECK(options_.mlm_probability <= 0.0f || options_.vocab_size > SpecialTokens::kCount,
             "TextLoader: masked-LM batches need the vocabulary size");
   for (const auto& sequence : data_.sequences)
     longest_ = std::max<int64_t>(longest_, static_cast<int64_t>(sequence.size()));

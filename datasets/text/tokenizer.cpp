@@ -78,7 +78,7 @@ Tokenizer::~Tokenizer() {
 
 Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size) {
   QAT_CHECK(!texts.empty(), "tokenizer: no training text");
-  QAT_CHECK(vocab_size > SpecialTokens::count, "tokenizer: vocab_size ", vocab_size, " too small");
+  QAT_CHECK(vocab_size > SpecialTokens::kCount, "tokenizer: vocab_size ", vocab_size, " too small");
   // One thread and no sentence sampling keep training deterministic; the special tokens take ids 0–4.
   const std::string args =
       "--model_type=unigram --vocab_size=" + std::to_string(vocab_size) +
@@ -86,6 +86,7 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
       " --num_threads=1 --input_sentence_size=0 --shuffle_input_sentence=false"
       " --hard_vocab_limit=false --minloglevel=2";
   std::vector<const char*> pointers;
+  pointers.reserve(texts.size());
   for (const std::string& t : texts) pointers.push_back(t.c_str());
   char *model = nullptr, *error = nullptr;
   size_t size = 0;
@@ -102,11 +103,11 @@ Tokenizer Tokenizer::from_serialized(const std::string& bytes, const std::string
   char* error = nullptr;
   t.processor_ = shim().load(bytes.data(), bytes.size(), &error);
   QAT_CHECK(t.processor_ != nullptr, "tokenizer ", source, ": not a SentencePiece model (", take(error), ")");
-  const std::pair<const char*, int32_t> specials[] = {{"<pad>", SpecialTokens::pad},
-                                                      {"<unk>", SpecialTokens::unk},
-                                                      {"[CLS]", SpecialTokens::cls},
-                                                      {"[SEP]", SpecialTokens::sep},
-                                                      {"[MASK]", SpecialTokens::mask}};
+  const std::pair<const char*, int32_t> specials[] = {{"<pad>", SpecialTokens::kPad},
+                                                      {"<unk>", SpecialTokens::kUnk},
+                                                      {"[CLS]", SpecialTokens::kCls},
+                                                      {"[SEP]", SpecialTokens::kSep},
+                                                      {"[MASK]", SpecialTokens::kMask}};
   for (const auto& [piece, id] : specials)
     QAT_CHECK(shim().piece_to_id(t.processor_, piece) == id, "tokenizer ", source, ": ", piece, " has id ",
               shim().piece_to_id(t.processor_, piece), ", expected ", id);
@@ -125,7 +126,7 @@ std::vector<int32_t> Tokenizer::encode(const std::string& text) const {
 std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   std::vector<int> kept;
   for (int32_t id : ids)
-    if (id >= SpecialTokens::count || id == SpecialTokens::unk) kept.push_back(id);
+    if (id >= SpecialTokens::kCount || id == SpecialTokens::kUnk) kept.push_back(id);
   return take(shim().decode(processor_, kept.data(), kept.size()));
 }
 

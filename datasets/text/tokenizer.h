@@ -8,8 +8,8 @@ namespace qat {
 
 /// Fixed ids of the special tokens.
 struct SpecialTokens {
-  static constexpr int32_t pad = 0, unk = 1, cls = 2, sep = 3, mask = 4;
-  static constexpr int32_t count = 5;  ///< ids below this are special
+  static constexpr int32_t kPad = 0, kUnk = 1, kCls = 2, kSep = 3, kMask = 4;
+  static constexpr int32_t kCount = 5;  ///< ids below this are special
 };
 
 /// Splits text into subword ids; trained on a training split and stored with the model.

@@ -31,7 +31,7 @@ TEST(Tokenizer, TrainsDeterministicallyAndRoundTrips) {
   const std::string text = "a living organism characterized by voluntary movement";
   const std::vector<int32_t> ids = a.encode(text);
   EXPECT_GT(ids.size(), 3u);
-  for (int32_t id : ids) EXPECT_GE(id, SpecialTokens::unk);
+  for (int32_t id : ids) EXPECT_GE(id, SpecialTokens::kUnk);
   EXPECT_EQ(a.decode(ids), text);
   const Tokenizer loaded = Tokenizer::from_serialized(a.serialized(), "test");
   EXPECT_EQ(loaded.encode(text), ids);
@@ -42,14 +42,15 @@ TEST(MlmMasking, MasksFifteenPercentAs80_10_10) {
   Generator gen(1);
   int64_t candidates = 0, picked = 0, masked = 0, kept = 0;
   for (int trial = 0; trial < 200; ++trial) {
-    std::vector<int32_t> ids{SpecialTokens::cls};
-    for (int i = 0; i < 500; ++i) ids.push_back(static_cast<int32_t>(SpecialTokens::count + gen.below(1000)));
-    ids.push_back(SpecialTokens::sep);
-    ids.push_back(SpecialTokens::pad);
+    std::vector<int32_t> ids{SpecialTokens::kCls};
+    for (int i = 0; i < 500; ++i)
+      ids.push_back(static_cast<int32_t>(SpecialTokens::kCount + gen.below(1000)));
+    ids.push_back(SpecialTokens::kSep);
+    ids.push_back(SpecialTokens::kPad);
     const std::vector<int32_t> original = ids;
     const std::vector<int32_t> targets = mask_tokens(ids, 0.15f, 1005, gen);
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (original[i] < SpecialTokens::count) {
+      if (original[i] < SpecialTokens::kCount) {
         EXPECT_EQ(targets[i], -100);
         EXPECT_EQ(ids[i], original[i]);
         continue;
@@ -61,7 +62,7 @@ TEST(MlmMasking, MasksFifteenPercentAs80_10_10) {
       }
       EXPECT_EQ(targets[i], original[i]);
       ++picked;
-      masked += ids[i] == SpecialTokens::mask;
+      masked += ids[i] == SpecialTokens::kMask;
       kept += ids[i] == original[i];
     }
   }
@@ -79,7 +80,7 @@ TEST(TextLoader, PadsToALengthStepAndMasksDeterministically) {
   Tensor ids, targets;
   ASSERT_TRUE(stepped.next(ids, targets));
   EXPECT_EQ(ids.shape(), (Shape{1, 32}));
-  EXPECT_EQ(ids.data<int32_t>()[20], SpecialTokens::pad);
+  EXPECT_EQ(ids.data<int32_t>()[20], SpecialTokens::kPad);
   ASSERT_TRUE(stepped.next(ids, targets));
   EXPECT_EQ(ids.shape(), (Shape{1, 40}));
 
@@ -89,8 +90,8 @@ TEST(TextLoader, PadsToALengthStepAndMasksDeterministically) {
   TextLoader classify(labelled, {.batch_size = 2});
   ASSERT_TRUE(classify.next(ids, targets));
   EXPECT_EQ(ids.shape(), (Shape{2, 6}));
-  EXPECT_EQ(ids.data<int32_t>()[4], SpecialTokens::pad);
-  EXPECT_EQ(ids.data<int32_t>()[6 + 3], SpecialTokens::pad);
+  EXPECT_EQ(ids.data<int32_t>()[4], SpecialTokens::kPad);
+  EXPECT_EQ(ids.data<int32_t>()[6 + 3], SpecialTokens::kPad);
   EXPECT_EQ(targets.shape(), (Shape{2}));
   ASSERT_TRUE(classify.next(ids, targets));
   EXPECT_EQ(ids.shape(), (Shape{1, 6}));
@@ -121,8 +122,8 @@ TEST(TextLoader, PackingKeepsEveryTokenInOrder) {
     for (int32_t id : tokenizer.encode(t)) all.push_back(id);
   for (const auto& s : packed.sequences) {
     EXPECT_LE(s.size(), 16u);
-    EXPECT_EQ(s.front(), SpecialTokens::cls);
-    EXPECT_EQ(s.back(), SpecialTokens::sep);
+    EXPECT_EQ(s.front(), SpecialTokens::kCls);
+    EXPECT_EQ(s.back(), SpecialTokens::kSep);
     unpacked.insert(unpacked.end(), s.begin() + 1, s.end() - 1);
   }
   EXPECT_EQ(unpacked, all);
