@@ -1,5 +1,7 @@
 #include "engine/kernels/int8_conv.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "engine/context.h"
@@ -53,6 +55,44 @@ dnnl::primitive_attr attributes(const Int8Epilogue& e, DType src_type, int32_t s
   return attr;
 }
 
+// oneDNN's int8 kernels on CPUs without VNNI (AVX2, AVX-512 before Cascade Lake) multiply u8 by s8 with
+// vpmaddubsw, which adds each pair of adjacent products in int16 with saturation, and read s8 sources by
+// scaling the weights by 0.5 (rounding them) — see oneDNN's "Nuances of int8 Computations". Both break
+// the exact s32 accumulation, so such CPUs get u8 sources and weights small enough for the pairs.
+bool int8_pair_sums_saturate() {
+  // cpu_isa values are bit sets: an ISA includes another when it has all of its bits.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto has = [isa](dnnl::cpu_isa feature) {
+    const auto bits = static_cast<unsigned>(feature);
+    return (isa & bits) == bits;
+  };
+  return !has(dnnl::cpu_isa::avx512_core_vnni) && !has(dnnl::cpu_isa::avx2_vnni);
+}
+
+// Two adjacent products of a u8 code (≤ 255) and a weight of magnitude ≤ 64 stay within int16.
+constexpr int kSafeWeightMagnitude = 64;
+
+bool weights_exceed_pair_range(const Tensor& weight) {
+  const int8_t* w = weight.data<int8_t>();
+  return std::any_of(w, w + weight.numel(), [](int8_t v) { return std::abs(int{v}) > kSafeWeightMagnitude; });
+}
+
+// w = hi + lo with |hi|, |lo| ≤ 64, laid out per group as [hi channels, lo channels]: the convolution of
+// the input with each group's channels repeated ([x_g, x_g]) then accumulates exactly Σ x·w.
+Tensor split_weight(const Tensor& weight) {
+  const int64_t out = weight.dim(0), cg = weight.dim(1), taps = weight.dim(2) * weight.dim(3);
+  Tensor split = Tensor::empty({out, 2 * cg, weight.dim(2), weight.dim(3)}, DType::s8);
+  const int8_t* w = weight.data<int8_t>();
+  int8_t* s = split.data<int8_t>();
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < cg * taps; ++i) {
+      const int v = w[o * cg * taps + i], lo = v / 2;
+      s[(o * 2 * cg * taps) + i] = static_cast<int8_t>(v - lo);
+      s[(o * 2 * cg * taps) + cg * taps + i] = static_cast<int8_t>(lo);
+    }
+  return split;
+}
+
 }  // namespace
 
 memory::desc nhwc_desc(const Shape& shape, DType dtype) {
@@ -99,6 +139,11 @@ Int8Conv::Int8Conv(const Tensor& weight, const Conv2dParams& params, DType src_t
       }
   }
   if (!epilogue_.bias.empty()) bias_ = Tensor::from_vector({out}, epilogue_.bias);
+  primitive_weight_ = weight_;
+  if (real || !int8_pair_sums_saturate()) return;
+  shift_signed_src_ = src_type_ == DType::s8;
+  split_weight_ = weight_.dim(1) > 1 && weights_exceed_pair_range(weight_);
+  if (split_weight_) primitive_weight_ = split_weight(weight_);
 }
 
 Shape Int8Conv::output_shape(const Shape& src) const {
@@ -122,17 +167,17 @@ struct Int8Conv::Plan {
 Int8Conv::Plan Int8Conv::make_plan(const memory::desc& src_md, const memory::desc& dst_md) const {
   CacheKey key("int8_conv");
   key.add(src_md)
-      .add(to_dims(weight_.shape()))
+      .add(to_dims(primitive_weight_.shape()))
       .add(params_.stride)
       .add(params_.padding)
       .add(params_.dilation);
   key.add(params_.groups)
-      .add(int64_t{src_zero_point_})
+      .add(int64_t{primitive_zero_point()})
       .add(dst_md)
       .add(static_cast<int64_t>(bias_.defined()));
   key.add(static_cast<int64_t>(epilogue_.accumulate)).add(epilogue_.lo).add(epilogue_.hi);
   for (float s : epilogue_.scale) key.add(s);
-  const Shape wdims = grouped_dims(weight_.shape(), params_.groups);
+  const Shape wdims = grouped_dims(primitive_weight_.shape(), params_.groups);
   const Entry& e = PrimitiveCache::get().find_or_create<Entry>(key, [&] {
     const memory::desc weights_any(to_dims(wdims), to_dnnl(weight_.dtype()), memory::format_tag::any);
     const memory::desc bias_md = bias_.defined() ? bias_.desc() : memory::desc();
@@ -141,10 +186,11 @@ Int8Conv::Plan Int8Conv::make_plan(const memory::desc& src_md, const memory::des
         dst_md, {params_.stride, params_.stride}, {params_.dilation - 1, params_.dilation - 1},
         {params_.padding, params_.padding}, {params_.padding, params_.padding});
     const dnnl::convolution_forward::primitive_desc pd(
-        desc, attributes(epilogue_, src_type_, src_zero_point_), Context::get().engine());
+        desc, attributes(epilogue_, shift_signed_src_ ? DType::u8 : src_type_, primitive_zero_point()),
+        Context::get().engine());
     return Entry{pd, dnnl::convolution_forward(pd)};
   });
-  return {e.primitive, reorder_weights(weight_, wdims, e.pd.weights_desc())};
+  return {e.primitive, reorder_weights(primitive_weight_, wdims, e.pd.weights_desc())};
 }
 
 const Int8Conv::Plan& Int8Conv::plan_for(const memory::desc& src_md, const memory::desc& dst_md) const {
@@ -155,18 +201,42 @@ const Int8Conv::Plan& Int8Conv::plan_for(const memory::desc& src_md, const memor
   return *plans_.emplace_back(shape, std::make_shared<const Plan>(make_plan(src_md, dst_md))).second;
 }
 
+// s8 codes become u8 by flipping the sign bit (s + 128), and the zero point moves with them; a split
+// weight reads each group's channels twice.
+Tensor Int8Conv::primitive_source(const Tensor& src) const {
+  if (!shift_signed_src_ && !split_weight_) return src;
+  const Shape& x = src.shape();
+  const int64_t groups = params_.groups, cg = x[1] / groups, copies = split_weight_ ? 2 : 1;
+  const Shape shape{x[0], x[1] * copies, x[2], x[3]};
+  Tensor out = Tensor::empty_like_desc(nhwc_desc(shape, DType::u8), shape);
+  const auto* from = static_cast<const uint8_t*>(src.raw());
+  auto* to = static_cast<uint8_t*>(out.raw());
+  const uint8_t flip = shift_signed_src_ ? 0x80 : 0;
+  const int64_t pixels = x[0] * x[2] * x[3];
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t copy = 0; copy < copies; ++copy) {
+        const uint8_t* in = from + (p * x[1]) + (g * cg);
+        uint8_t* dst = to + (p * shape[1]) + ((g * copies + copy) * cg);
+        for (int64_t c = 0; c < cg; ++c) dst[c] = in[c] ^ flip;
+      }
+  return out;
+}
+
 void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
   const Shape& x = src.shape();
   QAT_CHECK(src.dtype() == src_type_ && x.size() == 4 && x[1] == weight_.dim(1) * params_.groups,
             "int8 conv: input ", src.str(), " does not match weight ", weight_.str(), " (groups ",
             params_.groups, ", src type ", to_string(src_type_), ")");
   const Shape y = output_shape(x);
-  const memory::desc src_md = nhwc_desc(x, src_type_), dst_md = nhwc_desc(y, epilogue_.dst_type);
-  QAT_CHECK(src.desc() == src_md && dst.desc() == dst_md, "int8 conv: input ", src.str(), " and output ",
-            dst.str(), " must be NHWC");
-  const Plan& plan = plan_for(src_md, dst_md);
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, src.memory()}, {DNNL_ARG_WEIGHTS, plan.weights.memory()}, {DNNL_ARG_DST, dst.memory()}};
+  const memory::desc dst_md = nhwc_desc(y, epilogue_.dst_type);
+  QAT_CHECK(src.desc() == nhwc_desc(x, src_type_) && dst.desc() == dst_md, "int8 conv: input ", src.str(),
+            " and output ", dst.str(), " must be NHWC");
+  const Tensor source = primitive_source(src);
+  const Plan& plan = plan_for(source.desc(), dst_md);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, source.memory()},
+                                       {DNNL_ARG_WEIGHTS, plan.weights.memory()},
+                                       {DNNL_ARG_DST, dst.memory()}};
   if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, bias_.memory());
   auto& stream = Context::get().stream();
   plan.primitive.execute(stream, args);
