@@ -15,7 +15,6 @@ namespace {
 
 using kernels::Conv2dParams;
 using kernels::Int8Conv;
-using kernels::Int8Epilogue;
 
 struct Problem {
   Shape x;  // [N, C, H, W]
@@ -37,7 +36,7 @@ std::vector<int> random_codes(int64_t n, int lo, int hi, Generator& gen) {
 // acc[n][o][y][x] = Σ (src − zp)·w in double, padding counting as real zero.
 std::vector<double> reference_acc(const Problem& q, const std::vector<int>& src, const std::vector<int>& w) {
   const Shape y = kernels::conv2d_output_shape(q.x, q.w, q.p);
-  const int64_t C = q.x[1], H = q.x[2], W = q.x[3], out = q.w[0], cg = q.w[1], K = q.w[2];
+  const int64_t channels = q.x[1], height = q.x[2], width = q.x[3], out = q.w[0], cg = q.w[1], k = q.w[2];
   const int64_t per_group = out / q.p.groups;
   std::vector<double> acc(numel(y), 0.0);
   for (int64_t n = 0; n < y[0]; ++n)
@@ -46,14 +45,15 @@ std::vector<double> reference_acc(const Problem& q, const std::vector<int>& src,
         for (int64_t ox = 0; ox < y[3]; ++ox) {
           double sum = 0;
           for (int64_t ci = 0; ci < cg; ++ci)
-            for (int64_t ky = 0; ky < K; ++ky)
-              for (int64_t kx = 0; kx < K; ++kx) {
+            for (int64_t ky = 0; ky < k; ++ky)
+              for (int64_t kx = 0; kx < k; ++kx) {
                 const int64_t iy = oy * q.p.stride - q.p.padding + ky,
                               ix = ox * q.p.stride - q.p.padding + kx;
-                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
                 const int64_t c = (o / per_group) * cg + ci;
-                sum += static_cast<double>(src[((n * C + c) * H + iy) * W + ix] - q.zero_point) *
-                       w[((o * cg + ci) * K + ky) * K + kx];
+                sum +=
+                    static_cast<double>(src[((n * channels + c) * height + iy) * width + ix] - q.zero_point) *
+                    w[((o * cg + ci) * k + ky) * k + kx];
               }
           acc[((n * out + o) * y[2] + oy) * y[3] + ox] = sum;
         }
