@@ -63,6 +63,13 @@ config::Experiment parse_experiment(const std::string& text, const std::string& 
   return experiment;
 }
 
+void load_text_message(const std::string& path, google::protobuf::Message& message) {
+  FirstError errors;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  QAT_CHECK(parser.ParseFromString(read_file(path), &message), path, ": ", errors.message());
+}
+
 config::Experiment load_experiment(const std::string& path) {
   return parse_experiment(read_file(path), path);
 }

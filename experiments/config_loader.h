@@ -13,6 +13,8 @@ config::Experiment parse_experiment(const std::string& text, const std::string& 
 config::Experiment load_experiment(const std::string& path);
 /// Sets one field given "a.b.c=value" (any field of the schema); errors name the path.
 void apply_override(config::Experiment& experiment, const std::string& assignment);
+/// Parses a text-format protobuf file into `message`; errors name the file, line and column.
+void load_text_message(const std::string& path, google::protobuf::Message& message);
 /// load_experiment followed by every override in order.
 config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
 

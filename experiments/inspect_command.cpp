@@ -9,6 +9,7 @@
 #include "experiments/checkpoint_model.h"
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
+#include "experiments/rules_file.h"
 #include "quant/cost_model.h"
 #include "quant/export/packed_file.h"
 
@@ -24,7 +25,8 @@ void print_table(const std::vector<LayerCost>& layers) {
 }
 
 // A packed model file: per layer its bits, size and scales; totals against Σ numel·bits/8.
-std::string inspect_packed(const std::string& path) {
+std::string inspect_packed(const std::string& path, const std::string& rules_out) {
+  BitConfig config;
   const PackedModel packed = load_packed(path);
   std::fprintf(stderr, "%-32s %6s %6s %9s %9s %12s %12s\n", "layer", "W bits", "A bits", "weights", "bytes",
                "scale min", "scale max");
@@ -36,7 +38,9 @@ std::string inspect_packed(const std::string& path) {
                  l.input ? std::to_string(l.input->bits).c_str() : "f32", static_cast<long long>(numel),
                  static_cast<long long>(payload_bytes(l)), *lo, *hi);
     bits += (bits.empty() ? "" : ", ") + std::to_string(l.weight.bits);
+    config.layers.push_back({.path = l.path, .w_bits = l.weight.bits, .a_bits = l.input ? l.input->bits : 0});
   }
+  if (!rules_out.empty()) write_rules_file(config, rules_out);
   const double ideal = ideal_payload_bytes(packed);
   const int64_t payload = payload_bytes(packed), weights = weight_count(packed);
   std::fprintf(stderr, "total: %lld weights, %lld payload bytes (ideal %.1f), file %lld bytes\n",
@@ -62,7 +66,8 @@ std::string inspect_packed(const std::string& path) {
 std::string run_inspect(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat inspect: expected one CHECKPOINT argument");
   const std::string& path = line.positional[0];
-  if (is_packed_file(path)) return inspect_packed(path);
+  const std::string rules_out = line.get("rules-out");
+  if (is_packed_file(path)) return inspect_packed(path, rules_out);
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   QAT_CHECK(!loaded.quantized.layers.empty(), "qat inspect: ", path,
             " holds a full-precision model (quant.method and ptq.method are none)");
@@ -82,7 +87,14 @@ std::string run_inspect(const CommandLine& line) {
   print_table(layers);
   const ModelCost total = total_cost(layers);
   std::string bits;
-  for (const LayerCost& l : layers) bits += (bits.empty() ? "" : ", ") + std::to_string(l.weight_bits);
+  BitConfig config;
+  for (const LayerCost& l : layers) {
+    bits += (bits.empty() ? "" : ", ") + std::to_string(l.weight_bits);
+    config.layers.push_back(
+        {.path = l.path, .w_bits = l.weight_bits, .a_bits = l.act_bits == kFloatBits ? 0 : l.act_bits});
+  }
+  // NIPQ's learned widths as its quantizers round them (bits()), the widths evaluation runs at.
+  if (!rules_out.empty()) write_rules_file(config, rules_out);
   JsonLine result;
   result.add("command", "inspect")
       .add("checkpoint", path)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "experiments/allocate_command.h"
 #include "experiments/bench_command.h"
 #include "experiments/command_line.h"
 #include "experiments/compare_command.h"
@@ -27,7 +28,10 @@ constexpr const char* kUsage =
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value ...]"
     " [--baseline]\n"
     "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
-    "       qat inspect CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
+    "       qat inspect CHECKPOINT|PACKED_FILE [--rules-out FILE] [--set field.path=value ...]\n"
+    "       qat allocate CONFIG [--proxy NAME] [--budget avg_bits=B|size_kb=K|gbops=G] [--bits 2,3,4] "
+    "[--solver "
+    "dp|greedy] [--beta B] [--seed S] [--out RULES] [--set field.path=value ...]\n"
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
     "...]\n";
 
@@ -45,7 +49,8 @@ const std::vector<Subcommand>& subcommands() {
       {"eval", qat::run_eval, {}, {}},
       {"compare", qat::run_compare, {"out"}, {}},
       {"ptq", qat::run_ptq, {"out"}, {}},
-      {"inspect", qat::run_inspect, {}, {}},
+      {"inspect", qat::run_inspect, {"rules-out"}, {}},
+      {"allocate", qat::run_allocate, {"proxy", "budget", "bits", "solver", "beta", "seed", "out"}, {}},
       {"export", qat::run_export, {"format", "out", "text-data"}, {}},
       {"bench",
        qat::run_bench,

@@ -9,6 +9,7 @@
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
+#include "experiments/calibration.h"
 #include "experiments/config_loader.h"
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
@@ -31,51 +32,11 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The trained model of init_checkpoint (its averaged weights when the run kept an EMA).
-std::shared_ptr<Module> float_model(const config::Experiment& e) {
-  const std::string& path = e.init_checkpoint();
-  QAT_CHECK(!path.empty(),
-            "init_checkpoint: qat ptq quantizes a trained model; set init_checkpoint to its "
-            "checkpoint");
-  QAT_CHECK(fs::exists(path), "init_checkpoint: ", path, ": no such file");
-  const Checkpoint init = load_checkpoint(path);
-  auto model = build_model(e.model());
-  try {
-    model->load_state_dict(init.model);
-    if (!init.ema.empty()) model->load_state_dict(init.ema, true);
-  } catch (const Error& error) {
-    detail::fail("init_checkpoint: ", path, ": ", error.what());
-  }
-  return model;
-}
-
 Sequential& sequential_model(Module& model, const config::Experiment& e) {
   auto* chain = dynamic_cast<Sequential*>(&model);
   QAT_CHECK(chain, "model.arch: qat ptq calibrates Sequential models block by block (resnet20, resnet18, ",
             "mobilenetv2, convnet), not '", e.model().arch(), "'");
   return *chain;
-}
-
-// The experiment whose training stream gives the calibration batch — ptq.calib_samples images drawn by
-// ptq.calib_seed without augmentation, the same for every method — and whose test stream is the run's.
-config::Experiment calibration_config(const config::Experiment& e) {
-  config::Experiment c = e;
-  c.set_seed(e.ptq().calib_seed());
-  c.mutable_train()->set_batch_size(e.ptq().calib_samples());
-  c.mutable_data()->set_crop_padding(0);
-  c.mutable_data()->set_flip(false);
-  c.mutable_data()->set_prefetch(0);
-  return c;
-}
-
-Tensor calibration_batch(DataPipeline& data, int64_t samples) {
-  QAT_CHECK(samples <= data.train_size(), "ptq.calib_samples: ", samples, " exceeds the ", data.train_size(),
-            " training examples (data.train_limit)");
-  BatchStream& train = data.train();
-  train.start_epoch(0);
-  Batch batch;
-  QAT_CHECK(train.next(batch), "ptq.calib_samples: the training split gave no batch of ", samples);
-  return batch.inputs.clone();
 }
 
 Evaluation evaluate(Module& model, BatchStream& test) {
@@ -186,7 +147,7 @@ std::string run_ptq(const CommandLine& line) {
   const QuantizedModel quantized = quant::apply(*model, policy);
   QAT_CHECK(!quantized.layers.empty(), "quant.rules: model '", e.model().arch(),
             "' has no conv/linear layer left for qat ptq to quantize");
-  const Tensor calibration = calibration_batch(*data, e.ptq().calib_samples());
+  const Tensor calibration = calibration_batch(*data, e.ptq().calib_samples()).inputs;
   model->eval();
   const auto quantize_start = Clock::now();
   const std::vector<ptq::LayerReport> reports = quantize_blocks(chain, e, calibration);

@@ -1,6 +1,7 @@
 #include "experiments/quant_setup.h"
 
 #include "engine/error.h"
+#include "experiments/rules_file.h"
 #include "quant/bit_freeze.h"
 #include "quant/quant_method.h"
 
@@ -34,7 +35,18 @@ std::vector<QuantRule> rules_of(const config::QuantConfig& c) {
                      .weight_bits = r.has_weight_bits() ? std::optional<int>(r.weight_bits()) : std::nullopt,
                      .act_bits = r.has_act_bits() ? std::optional<int>(r.act_bits()) : std::nullopt,
                      .skip = r.skip()});
+  if (!c.rules_file().empty()) {
+    const std::vector<QuantRule> file = rules_file_policy(c.rules_file());
+    rules.insert(rules.end(), file.begin(), file.end());
+  }
   return rules;
+}
+
+void check_ptq_rule(const config::QuantRule& r, const std::string& what) {
+  QAT_CHECK(!r.has_weight_bits() || (r.weight_bits() >= 2 && r.weight_bits() <= 8), what,
+            ".weight_bits: ", r.weight_bits(), " outside 2..8");
+  QAT_CHECK(!r.has_act_bits() || r.act_bits() == 0 || r.act_bits() == 8, what, ".act_bits: ", r.act_bits(),
+            " is neither 0 nor 8");
 }
 
 // Bits a post-training run may give a layer's weights (the record's grids) and inputs (none or min-max).
@@ -45,13 +57,12 @@ void check_ptq_bits(const config::Experiment& e) {
   const int first_last = e.quant().first_last_bits();
   QAT_CHECK(first_last == 0 || (first_last >= 2 && first_last <= 8), "quant.first_last_bits: ", first_last,
             " is neither 0 nor in 2..8");
-  for (int i = 0; i < e.quant().rules_size(); ++i) {
-    const config::QuantRule& r = e.quant().rules(i);
-    QAT_CHECK(!r.has_weight_bits() || (r.weight_bits() >= 2 && r.weight_bits() <= 8), "quant.rules[", i,
-              "].weight_bits: ", r.weight_bits(), " outside 2..8");
-    QAT_CHECK(!r.has_act_bits() || r.act_bits() == 0 || r.act_bits() == 8, "quant.rules[", i,
-              "].act_bits: ", r.act_bits(), " is neither 0 nor 8");
-  }
+  for (int i = 0; i < e.quant().rules_size(); ++i)
+    check_ptq_rule(e.quant().rules(i), "quant.rules[" + std::to_string(i) + "]");
+  if (e.quant().rules_file().empty()) return;
+  const std::vector<config::QuantRule> file = read_rules_file(e.quant().rules_file());
+  for (size_t i = 0; i < file.size(); ++i)
+    check_ptq_rule(file[i], "quant.rules_file " + e.quant().rules_file() + ": rule " + std::to_string(i));
 }
 
 }  // namespace

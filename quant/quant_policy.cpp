@@ -55,7 +55,8 @@ struct LayerBits {
   bool fixed;  // first/last layers keep their bits even when bits are learned
 };
 
-std::optional<LayerBits> bits_for(const Slot& slot, bool first_or_last, const QuantPolicy& policy) {
+std::optional<LayerBits> bits_for(const Slot& slot, bool first_or_last, const QuantPolicy& policy,
+                                  std::vector<bool>& matched) {
   LayerBits bits{policy.weight_bits, policy.act_bits, false};
   if (first_or_last && policy.first_last_bits > 0)  // weight-only stays weight-only
     bits = {policy.first_last_bits, policy.act_bits > 0 ? policy.first_last_bits : 0, true};
@@ -75,11 +76,19 @@ std::optional<LayerBits> bits_for(const Slot& slot, bool first_or_last, const Qu
     const bool matches = (rule.name_pattern.empty() || std::regex_match(slot.path, pattern)) &&
                          (rule.layer_type.empty() || rule.layer_type == type);
     if (!matches) continue;
+    matched[i] = true;
     if (rule.skip) return std::nullopt;
     if (rule.weight_bits) bits.weight = *rule.weight_bits;
     if (rule.act_bits) bits.act = *rule.act_bits;
   }
   return bits;
+}
+
+// A rule that must select a layer (a rules file's) and selected none names the layer it asked for.
+void check_required(const std::vector<QuantRule>& rules, const std::vector<bool>& matched) {
+  for (size_t i = 0; i < rules.size(); ++i)
+    QAT_CHECK(rules[i].origin.empty() || matched[i], rules[i].origin,
+              " selects no conv/linear layer of the model (name_pattern '", rules[i].name_pattern, "')");
 }
 
 std::shared_ptr<Quantizer> quantizer_for(const QuantPolicy& policy, QuantizerOptions options, int bits,
@@ -107,9 +116,10 @@ QuantizedModel apply(Module& model, const QuantPolicy& policy) {
   std::vector<Slot> weighted, taps;
   collect(model, weighted, taps);
   QuantizedModel result;
+  std::vector<bool> matched(policy.rules.size(), false);
   for (size_t i = 0; i < weighted.size(); ++i) {
     const Slot& slot = weighted[i];
-    const std::optional<LayerBits> bits = bits_for(slot, i == 0 || i + 1 == weighted.size(), policy);
+    const std::optional<LayerBits> bits = bits_for(slot, i == 0 || i + 1 == weighted.size(), policy, matched);
     if (!bits) continue;
     auto layer = std::dynamic_pointer_cast<WeightedLayer>(slot.child);
     QuantizerOptions weight_options = policy.weight;
@@ -131,8 +141,9 @@ QuantizedModel apply(Module& model, const QuantPolicy& policy) {
         layer, quantizer_for(policy, weight_options, bits->weight, bits->fixed),
         float_input ? nullptr : quantizer_for(policy, act_options, bits->act, bits->fixed));
     slot.parent->replace_child(slot.name, wrapped);
-    result.layers.push_back({slot.path, wrapped});
+    result.layers.push_back({slot.path, wrapped, bits->fixed});
   }
+  check_required(policy.rules, matched);
   if (policy.quantize_attention)
     for (const Slot& slot : taps) {
       QuantizerOptions options = policy.activation;
@@ -149,7 +160,7 @@ QuantizedModel find(Module& model) {
   QuantizedModel result;
   walk_modules(model, [&](const ModuleSlot& slot) {
     if (auto layer = std::dynamic_pointer_cast<QuantizedLayer>(slot.module))
-      result.layers.push_back({slot.path, layer});
+      result.layers.push_back({slot.path, layer, false});
     else if (auto q = std::dynamic_pointer_cast<Quantizer>(slot.module))
       result.attention.push_back(q);
     else

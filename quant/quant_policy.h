@@ -17,7 +17,8 @@ struct QuantRule {
   std::string layer_type;    ///< "conv2d", "depthwise", "linear" or "" (any)
   std::optional<int> weight_bits;
   std::optional<int> act_bits;
-  bool skip = false;  ///< leave the selected layers in full precision
+  bool skip = false;   ///< leave the selected layers in full precision
+  std::string origin;  ///< non-empty (e.g. "rules file F, rule 3"): the rule must select a layer
 };
 
 /// Everything quant::apply needs.
@@ -37,6 +38,7 @@ struct QuantPolicy {
 struct QuantizedSite {
   std::string path;                       ///< "layer1.0.conv1"
   std::shared_ptr<QuantizedLayer> layer;  ///< the decorator now in the model
+  bool fixed = false;                     ///< apply() gave it first/last bits (unknown to find())
 };
 
 /// What apply() put into the model.

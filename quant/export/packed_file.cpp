@@ -161,6 +161,14 @@ PackedLayer read_layer(hid_t layers, const std::string& path, const std::string&
 
 int64_t payload_bytes(const PackedLayer& layer) { return packed_code_bytes(layer.weight); }
 
+int64_t stored_bytes(const QuantizedWeight& w) {
+  // Every dataset besides the codes is f32 or s32 (write_layer, write_ptq_fields).
+  const size_t words = w.shape.size() + w.scale.size() * (w.levels.empty() ? 1 : 0) +
+                       w.zero_point.size() * (w.levels.empty() ? 1 : 0) + w.bias.size() + w.levels.size() +
+                       w.row_lo.size() + w.row_hi.size() + w.col_scale.size();
+  return packed_code_bytes(w) + 4 * static_cast<int64_t>(words);
+}
+
 int64_t payload_bytes(const PackedModel& model) {
   int64_t bytes = 0;
   for (const PackedLayer& l : model.layers) bytes += payload_bytes(l);

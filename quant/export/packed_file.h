@@ -22,5 +22,9 @@ bool is_packed_file(const std::string& path);
 int64_t payload_bytes(const PackedLayer& layer);
 /// Bytes of all packed weight codes of a model.
 int64_t payload_bytes(const PackedModel& model);
+/// Bytes of the datasets save_packed writes for one weight record (HDF5 overhead and QuIP's transforms
+/// aside): the packed codes plus 4 bytes per element of weight_shape, weight_scale, weight_zero_point, bias,
+/// weight_levels, weight_row_lo, weight_row_hi and weight_col_scale. The size mixed-precision budgets count.
+int64_t stored_bytes(const QuantizedWeight& w);
 
 }  // namespace qat
