@@ -1,7 +1,6 @@
 #include "layers/models/gpt.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "autograd/ops/arithmetic.h"
 #include "autograd/ops/matmul.h"
@@ -10,7 +9,19 @@
 
 namespace qat {
 
-Gpt::Gpt(const TransformerModelOptions& options) : TransformerModel(options) {}
+namespace {
+
+constexpr float kEmbeddingStd = 0.02f;  // GPT-2's initializer range
+
+}  // namespace
+
+Gpt::Gpt(const TransformerModelOptions& options) : TransformerModel(options) {
+  for (const char* table : {"tok", "pos"}) {
+    const Tensor& w = child_of(*this, table, table, "Gpt").named_parameters().front().second.data();
+    float* v = w.data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) v[i] *= kEmbeddingStd;
+  }
+}
 
 Tensor causal_mask(int64_t length) {
   Tensor mask = Tensor::empty({1, 1, length, length});
@@ -43,8 +54,7 @@ Variable Gpt::head(const Variable& hidden) {
   const Module& tok = child_of(*this, "tok", "tok", "Gpt");
   const Variable table = tok.named_parameters().front().second;  // "weight" [vocab, H]
   const int64_t b = hidden.dim(0), t = hidden.dim(1), h = hidden.dim(2);
-  const Variable rows = reshape(hidden, {b * t, h}) * (1.0f / std::sqrt(static_cast<float>(h)));
-  return reshape(matmul(rows, table, false, true), {b, t, options().vocab});
+  return reshape(matmul(reshape(hidden, {b * t, h}), table, false, true), {b, t, options().vocab});
 }
 
 std::shared_ptr<Gpt> gpt_small(int64_t vocab) {

@@ -10,9 +10,10 @@
 namespace qat {
 
 /// The shared stack ("tok", "pos", "norm", "layers"; no parameters of its own). Position t attends to
-/// positions ≤ t (and never to padding); logits = h·Eᵀ/√H with E the token embedding "tok.weight": the
-/// tied head of Press & Wolf 2017, scaled because E is N(0, 1) and h is layer-normalized, so h·Eᵀ alone
-/// would have a standard deviation of √H.
+/// positions ≤ t (and never to padding); logits = h·Eᵀ with E the token embedding "tok.weight" (the tied
+/// head of Press & Wolf 2017). Both embedding tables start at N(0, 0.02²), GPT-2's initialization
+/// (Radford et al. 2019), instead of Embedding's N(0, 1): with a tied head that keeps the first logits
+/// near 0 and lets AdamW reshape them within tens of steps.
 class Gpt : public TransformerModel {
  public:
   explicit Gpt(const TransformerModelOptions& options);
