@@ -8,7 +8,7 @@
 
 namespace qat {
 
-std::shared_ptr<Module> float_model(const config::Experiment& e) {
+std::shared_ptr<Module> float_model(const config::Experiment& e, std::map<std::string, Tensor>* assets) {
   const std::string& path = e.init_checkpoint();
   QAT_CHECK(
       !path.empty(),
@@ -23,6 +23,7 @@ std::shared_ptr<Module> float_model(const config::Experiment& e) {
   } catch (const Error& error) {
     detail::fail("init_checkpoint: ", path, ": ", error.what());
   }
+  if (assets) *assets = init.assets;
   return model;
 }
 

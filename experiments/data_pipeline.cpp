@@ -10,10 +10,10 @@ std::unique_ptr<DataPipeline> make_pipeline(const config::Experiment& e,
                                             const std::map<std::string, Tensor>& assets) {
   const std::string& dataset = e.data().dataset();
   if (dataset == "fashion_mnist") return std::make_unique<ImagePipeline>(e);
-  if (dataset == "wordnet_mlm" || dataset == "wordnet_supersense")
+  if (dataset == "wordnet_mlm" || dataset == "wordnet_lm" || dataset == "wordnet_supersense")
     return std::make_unique<TextPipeline>(e, assets);
   detail::fail("data.dataset: unknown dataset '", dataset,
-               "' (known: fashion_mnist, wordnet_mlm, wordnet_supersense)");
+               "' (known: fashion_mnist, wordnet_mlm, wordnet_lm, wordnet_supersense)");
 }
 
 }  // namespace qat

@@ -7,6 +7,7 @@
 #include "layers/linear.h"
 #include "layers/models/bag_of_words.h"
 #include "layers/models/bert.h"
+#include "layers/models/gpt.h"
 #include "layers/models/mobilenet_v2.h"
 #include "layers/models/resnet.h"
 #include "layers/pool2d.h"
@@ -58,11 +59,20 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
                     .head = config.head() == "mlm" ? BertHead::mlm : BertHead::classify,
                     .pad_id = 0});
   }
+  if (config.arch() == "gpt")
+    return std::make_shared<Gpt>(TransformerModelOptions{.vocab = config.vocab_size(),
+                                                         .hidden = config.hidden(),
+                                                         .layers = config.layers(),
+                                                         .heads = config.heads(),
+                                                         .ffn = config.ffn(),
+                                                         .max_len = config.max_length(),
+                                                         .dropout = config.dropout(),
+                                                         .pad_id = 0});
   if (config.arch() == "bow")
     return std::make_shared<BagOfWords>(
         BagOfWordsOptions{.vocab = config.vocab_size(), .num_classes = config.num_classes(), .pad_id = 0});
   detail::fail("model.arch: unknown architecture '", config.arch(),
-               "' (known: convnet, resnet20, resnet18, mobilenetv2, bert, bow)");
+               "' (known: convnet, resnet20, resnet18, mobilenetv2, bert, gpt, bow)");
 }
 
 }  // namespace qat

@@ -3,6 +3,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -15,8 +16,10 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/quant_setup.h"
+#include "layers/models/transformer_model.h"
 #include "layers/sequential.h"
 #include "quant/ptq/sequential_runner.h"
+#include "quant/ptq/transformer_blocks.h"
 #include "quant/quantizers/record_quantizer.h"
 #include "trainers/checkpoint.h"
 #include "trainers/evaluation.h"
@@ -32,11 +35,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-Sequential& sequential_model(Module& model, const config::Experiment& e) {
-  auto* chain = dynamic_cast<Sequential*>(&model);
-  QAT_CHECK(chain, "model.arch: qat ptq calibrates Sequential models block by block (resnet20, resnet18, ",
-            "mobilenetv2, convnet), not '", e.model().arch(), "'");
-  return *chain;
+void check_block_cut(const Module& model, const config::Experiment& e) {
+  QAT_CHECK(dynamic_cast<const Sequential*>(&model) || dynamic_cast<const TransformerModel*>(&model),
+            "model.arch: qat ptq calibrates Sequential models and transformers block by block (resnet20, ",
+            "resnet18, mobilenetv2, convnet, bert, gpt), not '", e.model().arch(), "'");
+}
+
+// The block cut of the model: Sequential CNNs by their children, Bert and Gpt by transformer layer, each
+// block calibrated on `calibration` as the blocks before it turn it (run_ptq checked the model is one).
+std::vector<ptq::RunnerBlock> model_blocks(Module& model, const Tensor& calibration) {
+  if (auto* chain = dynamic_cast<Sequential*>(&model)) return ptq::sequential_blocks(*chain);
+  return ptq::transformer_blocks(dynamic_cast<TransformerModel&>(model), {calibration});
 }
 
 Evaluation evaluate(Module& model, BatchStream& test) {
@@ -77,9 +86,9 @@ void print_block(size_t index, size_t count, const std::string& path, const ptq:
 }
 
 // The sequential runner over the model's blocks on the calibration batch, one line on stderr per block.
-std::vector<ptq::LayerReport> quantize_blocks(Sequential& model, const config::Experiment& e,
+std::vector<ptq::LayerReport> quantize_blocks(Module& model, const config::Experiment& e,
                                               const Tensor& calibration) {
-  std::vector<ptq::RunnerBlock> blocks = ptq::sequential_blocks(model);
+  std::vector<ptq::RunnerBlock> blocks = model_blocks(model, calibration);
   const size_t count = blocks.size();
   const ptq::SequentialRunner runner(
       std::move(blocks), {.sequential = e.ptq().sequential(), .true_sequential = e.ptq().true_sequential()});
@@ -138,11 +147,13 @@ std::string run_ptq(const CommandLine& line) {
   const auto start = Clock::now();
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
   const QuantPolicy policy = ptq_policy(e);  // config errors before any data is read
-  const std::shared_ptr<Module> model = float_model(e);
-  Sequential& chain = sequential_model(*model, e);
-  const auto data = make_pipeline(calibration_config(e));
+  std::map<std::string, Tensor> assets;
+  const std::shared_ptr<Module> model = float_model(e, &assets);
+  check_block_cut(*model, e);
+  const auto data = make_pipeline(calibration_config(e), assets);
   const Evaluation float_test = evaluate(*model, data->test());
-  std::fprintf(stderr, "ptq: float model %.2f%% on %lld test examples\n", 100 * float_test.accuracy,
+  std::fprintf(stderr, "ptq: float model %.2f%% (perplexity %.2f) on %lld test examples\n",
+               100 * float_test.accuracy, std::exp(float_test.loss),
                static_cast<long long>(float_test.samples));
   const QuantizedModel quantized = quant::apply(*model, policy);
   QAT_CHECK(!quantized.layers.empty(), "quant.rules: model '", e.model().arch(),
@@ -150,7 +161,7 @@ std::string run_ptq(const CommandLine& line) {
   const Tensor calibration = calibration_batch(*data, e.ptq().calib_samples()).inputs;
   model->eval();
   const auto quantize_start = Clock::now();
-  const std::vector<ptq::LayerReport> reports = quantize_blocks(chain, e, calibration);
+  const std::vector<ptq::LayerReport> reports = quantize_blocks(*model, e, calibration);
   const double quantize_seconds = seconds_since(quantize_start);
   const Evaluation test = evaluate(*model, data->test());
   JsonLine result;
@@ -166,7 +177,9 @@ std::string run_ptq(const CommandLine& line) {
       .add("test_examples", test.samples)
       .add("float_test_accuracy", float_test.accuracy)
       .add("test_accuracy", test.accuracy)
-      .add("test_loss", test.loss);
+      .add("test_loss", test.loss)
+      .add("float_test_perplexity", std::exp(float_test.loss))
+      .add("test_perplexity", std::exp(test.loss));
   add_layer_totals(result, reports, quantized);
   add_cost(result, quantized);
   result.add("quantize_seconds", quantize_seconds).add("seconds", seconds_since(start));

@@ -1,6 +1,7 @@
 #include "experiments/text_pipeline.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "datasets/text/fortunes_corpus.h"
 #include "datasets/text/supersense_task.h"
@@ -75,7 +76,10 @@ std::vector<T> evenly_spaced(const std::vector<T>& items, int64_t limit) {
 
 TextPipeline::TextPipeline(const config::Experiment& e, const std::map<std::string, Tensor>& assets) {
   const auto& d = e.data();
-  const bool mlm = d.dataset() == "wordnet_mlm";
+  const bool lm = d.dataset() == "wordnet_lm";
+  const bool mlm = d.dataset() == "wordnet_mlm" || lm;  // the same documents, packed
+  QAT_CHECK(d.dir().empty() || std::filesystem::is_directory(d.dir()), "data.dir: ", d.dir(),
+            ": no such directory (the WordNet dict directory of data.dataset '", d.dataset(), "')");
   Corpus c = mlm ? mlm_corpus(d.dir()) : supersense_corpus(d.dir());
   // Limits cut texts (documents or glosses) before anything is trained on them.
   c.train = evenly_spaced(c.train, d.train_limit());
@@ -98,20 +102,22 @@ TextPipeline::TextPipeline(const config::Experiment& e, const std::map<std::stri
     train_set_ = encode_examples(tokenizer, c.train, c.train_labels, kLexFiles, length);
     test_set_ = encode_examples(tokenizer, c.test, c.test_labels, kLexFiles, length);
   }
-  const float masking = mlm ? d.mlm_probability() : 0.0f;
+  const float masking = mlm && !lm ? d.mlm_probability() : 0.0f;
   train_loader_ =
       std::make_unique<TextLoader>(train_set_, TextLoaderOptions{.batch_size = e.train().batch_size(),
                                                                  .shuffle = true,
                                                                  .seed = e.seed(),
                                                                  .mlm_probability = masking,
-                                                                 .vocab_size = tokenizer.vocab_size()});
+                                                                 .vocab_size = tokenizer.vocab_size(),
+                                                                 .next_token = lm});
   // Test masks are fixed by the seed alone, so every evaluation scores the same positions.
   test_loader_ =
       std::make_unique<TextLoader>(test_set_, TextLoaderOptions{.batch_size = e.train().eval_batch_size(),
                                                                 .shuffle = false,
                                                                 .seed = e.seed(),
                                                                 .mlm_probability = masking,
-                                                                .vocab_size = tokenizer.vocab_size()});
+                                                                .vocab_size = tokenizer.vocab_size(),
+                                                                .next_token = lm});
   train_batches_ = std::make_unique<TokenBatches>(*train_loader_);
   test_batches_ = std::make_unique<TokenBatches>(*test_loader_);
 }

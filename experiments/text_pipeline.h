@@ -12,9 +12,10 @@ namespace qat {
 
 /// "wordnet_mlm": documents = glosses of the supersense train split plus fortunes (5% of the fortunes held
 /// out by a hash of their index), packed into model.max_length sequences; test = glosses of the valid split
-/// plus the held-out fortunes. "wordnet_supersense": gloss → lexicographer file, train and test splits.
-/// The tokenizer comes from the starting checkpoint's assets when it has one, else it is trained on the
-/// training documents.
+/// plus the held-out fortunes. "wordnet_lm": the same sequences, target = the next token (held-out
+/// perplexity over non-overlapping max_length windows). "wordnet_supersense": gloss → lexicographer file,
+/// train and test splits. The tokenizer comes from the starting checkpoint's assets when it has one, else it
+/// is trained on the training documents.
 class TextPipeline : public DataPipeline {
  public:
   TextPipeline(const config::Experiment& experiment, const std::map<std::string, Tensor>& assets);

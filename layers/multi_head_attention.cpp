@@ -41,6 +41,16 @@ Variable add_mask(const Variable& scores, const Tensor& mask) {
                           {scores}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
 }
 
+// An additive mask broadcasts over heads and, at [.., 1, T], over queries: f32 [B|1, 1, T|1, T].
+void check_mask(const Tensor& mask, int64_t b, int64_t t, const Variable& x) {
+  if (!mask.defined()) return;
+  const bool fits = mask.dtype() == DType::f32 && mask.ndim() == 4 &&
+                    (mask.dim(0) == b || mask.dim(0) == 1) && mask.dim(1) == 1 &&
+                    (mask.dim(2) == t || mask.dim(2) == 1) && mask.dim(3) == t;
+  QAT_CHECK(fits, "MultiHeadAttention: mask ", mask.str(), " must be f32 [", b, " or 1, 1, ", t, " or 1, ", t,
+            "] for input ", x.str());
+}
+
 }  // namespace
 
 Variable call_masked_child(const Module& parent, const std::string& name, const Variable& x,
@@ -73,10 +83,7 @@ Variable MultiHeadAttention::forward(const Variable& x, const Tensor& additive_m
   QAT_CHECK(x.ndim() == 3 && x.dim(2) == hidden, "MultiHeadAttention: input ", x.str(), " must be [B, T, ",
             hidden, "]");
   const int64_t b = x.dim(0), t = x.dim(1);
-  QAT_CHECK(!additive_mask.defined() ||
-                (additive_mask.dtype() == DType::f32 && additive_mask.shape() == Shape{b, 1, 1, t}),
-            "MultiHeadAttention: mask ", additive_mask.str(), " must be f32 [", b, ", 1, 1, ", t,
-            "] for input ", x.str());
+  check_mask(additive_mask, b, t, x);
   const Variable qkv = call_child("qkv", x);
   const Variable q = call_child("q_in", split_heads(qkv, 0, heads));
   const Variable k = call_child("k_in", split_heads(qkv, 1, heads));

@@ -13,8 +13,9 @@ class MaskedModule : public Module {
  public:
   /// forward(x, undefined mask): every position attends to every position.
   Variable forward(const Variable& x) override { return forward(x, Tensor()); }
-  /// The output with `additive_mask`, f32 [B, 1, 1, T] (0 for keys to attend to, a large negative
-  /// number for keys to ignore) added to the attention scores; undefined = no mask.
+  /// The output with `additive_mask`, f32 [B|1, 1, T|1, T] (0 for keys to attend to, a large negative
+  /// number for keys to ignore; [.., 1, T] applies to every query, [.., T, T] per query — a causal mask)
+  /// added to the attention scores; undefined = no mask.
   virtual Variable forward(const Variable& x, const Tensor& additive_mask) = 0;
 };
 

@@ -47,8 +47,11 @@ TextDataset pack_documents(const Tokenizer& tokenizer, const std::vector<std::st
 
 TextLoader::TextLoader(const TextDataset& data, TextLoaderOptions options) : data_(data), options_(options) {
   QAT_CHECK(options_.batch_size > 0, "TextLoader: batch size must be positive, got ", options_.batch_size);
-  QAT_CHECK(options_.mlm_probability > 0.0f || data_.labels.size() == data_.sequences.size(),
-            "TextLoader: classification data needs one label per sequence");
+  QAT_CHECK(!options_.next_token || options_.mlm_probability <= 0.0f,
+            "TextLoader: a batch is masked-LM or next-token, not both");
+  QAT_CHECK(
+      options_.mlm_probability > 0.0f || options_.next_token || data_.labels.size() == data_.sequences.size(),
+      "TextLoader: classification data needs one label per sequence");
   QAT_CHECK(options_.mlm_probability <= 0.0f || options_.vocab_size > SpecialTokens::kCount,
             "TextLoader: masked-LM batches need the vocabulary size");
   for (const auto& sequence : data_.sequences)
@@ -80,9 +83,10 @@ bool TextLoader::next(Tensor& ids, Tensor& targets) {
   // keeps the primitive cache and the storage pool bounded (one shape per length grew memory to 24 GB).
   length = std::min(longest_, (length + kLengthStep - 1) / kLengthStep * kLengthStep);
   const bool mlm = options_.mlm_probability > 0.0f;
+  const bool per_token = mlm || options_.next_token;
   ids = Tensor::zeros({count, length}, DType::s32);
-  targets = mlm ? Tensor::empty({count, length}, DType::s32) : Tensor::empty({count}, DType::s32);
-  if (mlm) std::fill_n(targets.data<int32_t>(), count * length, -100);
+  targets = per_token ? Tensor::empty({count, length}, DType::s32) : Tensor::empty({count}, DType::s32);
+  if (per_token) std::fill_n(targets.data<int32_t>(), count * length, -100);
   for (int64_t i = 0; i < count; ++i) {
     const int64_t index = order_[position_ + i];
     std::vector<int32_t> sequence = data_.sequences[index];
@@ -92,6 +96,8 @@ bool TextLoader::next(Tensor& ids, Tensor& targets) {
       const std::vector<int32_t> t =
           mask_tokens(sequence, options_.mlm_probability, options_.vocab_size, gen);
       std::copy(t.begin(), t.end(), targets.data<int32_t>() + i * length);
+    } else if (options_.next_token) {
+      std::copy(sequence.begin() + 1, sequence.end(), targets.data<int32_t>() + i * length);
     } else {
       targets.data<int32_t>()[i] = data_.labels[index];
     }

@@ -35,11 +35,13 @@ struct TextLoaderOptions {
   uint64_t seed = 0;
   float mlm_probability = 0.0f;  ///< > 0: masked-LM batches (targets per position), else class labels
   int32_t vocab_size = 0;        ///< for the random replacements of MLM
+  bool next_token = false;       ///< causal-LM batches: targets [B, T], target t = token t + 1
 };
 
 /// Batches ids s32 [B, T] (T = the longest sequence of the batch rounded up to a multiple of kLengthStep,
 /// at most the dataset's longest; the rest padded with [PAD]) and targets
-/// (labels [B], or MLM targets [B, T] with -100 where nothing is predicted).
+/// (labels [B], or MLM or next-token targets [B, T] with -100 where nothing is predicted: unmasked
+/// positions, the last token of a sequence, padding).
 class TextLoader {
  public:
   TextLoader(const TextDataset& data, TextLoaderOptions options);

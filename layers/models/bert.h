@@ -3,14 +3,11 @@
 // and an optional classification head.
 #include <cstdint>
 #include <memory>
+#include <string>
 
-#include "layers/module.h"
-#include "layers/sequential.h"
+#include "layers/models/transformer_model.h"
 
 namespace qat {
-
-/// The attention-score offset of keys to ignore: exp underflows to exactly 0 after softmax subtracts the max.
-inline constexpr float kBertMaskedScore = -1e9f;
 
 /// Which head forward() runs.
 enum class BertHead { mlm, classify };
@@ -29,27 +26,30 @@ struct BertOptions {
   int32_t pad_id = -1;            ///< forward() masks keys with this id (−1: no padding)
 };
 
-/// Children: "tok" and "pos" (Embedding), "norm" (LayerNorm), "layers" (Sequential of TransformerLayer
-/// "0", "1", …), "mlm_head" (Linear H → vocab) and, with classes, "cls_head" (Linear H → classes).
-/// Attention masks are s32 or f32 [B, T], nonzero for tokens and 0 for padding; undefined = all tokens.
-class Bert : public Module {
+/// The shared stack ("tok", "pos", "norm", "layers"), then "mlm_head" (Linear H → vocab) and, with
+/// classes, "cls_head" (Linear H → classes). Attention masks are s32 or f32 [B, T], nonzero for tokens
+/// and 0 for padding; undefined = all tokens.
+class Bert : public TransformerModel {
  public:
   explicit Bert(const BertOptions& options);
-  /// `x` holds s32 ids [B, T]; returns mlm_logits or classify (per options().head) with the mask of
-  /// options().pad_id.
-  Variable forward(const Variable& x) override;
   /// Hidden states [B, T, H] of s32 ids [B, T].
   Variable encode(const Tensor& ids, const Tensor& attention_mask = Tensor());
   /// Masked-language-model logits [B, T, vocab].
   Variable mlm_logits(const Tensor& ids, const Tensor& attention_mask = Tensor());
   /// Class logits [B, classes] from the first token's hidden state.
   Variable classify(const Tensor& ids, const Tensor& attention_mask = Tensor());
+  /// The padding mask of options().pad_id, [B, 1, 1, T].
+  Tensor attention_mask(const Tensor& ids) const override;
+  /// mlm_head on every position, or cls_head on the first one (per options().head).
+  Variable head(const Variable& hidden) override;
+  std::string head_child() const override;
   /// The options it was built with.
   const BertOptions& options() const { return options_; }
 
  private:
+  Variable classify_hidden(const Variable& hidden);
+
   BertOptions options_;
-  std::shared_ptr<Sequential> layers_;  // the container only: its layers are always looked up by name
 };
 
 /// 4 layers, hidden 256, 4 heads, FFN 1024, max_len 128, no dropout.
