@@ -13,7 +13,10 @@ config::Experiment parse_experiment(const std::string& text, const std::string& 
 config::Experiment load_experiment(const std::string& path);
 /// Sets one field given "a.b.c=value" (any field of the schema); errors name the path.
 void apply_override(config::Experiment& experiment, const std::string& assignment);
-/// load_experiment followed by every override in order.
+/// Applies every override in order, then validates the result (config_validation.h); errors name `source`.
+void apply_overrides(config::Experiment& experiment, const std::vector<std::string>& overrides,
+                     const std::string& source);
+/// load_experiment followed by apply_overrides.
 config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
 
 }  // namespace qat
