@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace qat::hdf5 {
@@ -35,7 +36,7 @@ DType dtype_of(hid_t type, const std::string& where) {
 void write_scalar_attribute(hid_t object, const std::string& name, hid_t type, const void* value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(attr.get(), type, value);
+  QAT_CHECK(attr.valid() && H5Awrite(attr.get(), type, value) >= 0, "cannot write attribute '", name, "'");
 }
 
 // Reads a scalar attribute converted by HDF5 to `type`; errors name the attribute.
@@ -72,12 +73,80 @@ void add_checksum(hid_t properties, const std::vector<hsize_t>& dims) {
   H5Pset_fletcher32(properties);
 }
 
+// Before allocating: the shape a (possibly corrupt) header declares must not overflow and must fit in the
+// bytes the dataset occupies and in the file (we never compress, so data cannot be larger than either).
+void check_stored_size(hid_t set, const std::vector<hsize_t>& dims, size_t element,
+                       const std::string& where) {
+  hsize_t file_size = 0;
+  const hid_t file = H5Iget_file_id(set);
+  const bool sized = file >= 0 && H5Fget_filesize(file, &file_size) >= 0;
+  if (file >= 0) H5Fclose(file);
+  QAT_CHECK(sized, where, ": unreadable file size");
+  const hsize_t limit = std::min<hsize_t>(file_size, H5Dget_storage_size(set));
+  if (std::find(dims.begin(), dims.end(), hsize_t{0}) != dims.end()) return;  // nothing to allocate
+  hsize_t bytes = element;
+  for (const hsize_t d : dims) {
+    QAT_CHECK(bytes <= limit / d, where, ": shape declares more data than the ", limit,
+              " bytes stored (corrupt header?)");
+    bytes *= d;
+  }
+}
+
+// Links and attributes stay in the (checksummed) object header up to HDF5's limit of 65535 each, instead of
+// moving to dense storage (unchecksummed fractal heaps) beyond 8.
+void keep_compact(hid_t creation) {
+  H5Pset_link_phase_change(creation, 65535, 6);
+  H5Pset_attr_phase_change(creation, 65535, 6);
+}
+
 }  // namespace
 
 hid_t create_file(const std::string& path) {
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+  Handle creation(H5Pcreate(H5P_FILE_CREATE), H5Pclose);  // the root group's storage, as create_group's
+  keep_compact(creation.get());
+  return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get());
+}
+
+hid_t create_group(hid_t parent, const std::string& name) {
+  Handle creation(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  keep_compact(creation.get());
+  return H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, creation.get(), H5P_DEFAULT);
+}
+
+void require_checksummed_storage(hid_t object, const std::string& where) {
+  if (H5Iget_type(object) == H5I_GROUP || H5Iget_type(object) == H5I_FILE) {
+    H5G_info_t info;
+    QAT_CHECK(H5Gget_info(object, &info) >= 0, where, ": unreadable group");
+    QAT_CHECK(info.storage_type == H5G_STORAGE_TYPE_COMPACT, where,
+              ": links in storage HDF5 does not checksum (a file not written by qat, or corrupt)");
+  }
+  H5O_info_t info;
+  QAT_CHECK(H5Oget_info2(object, &info, H5O_INFO_META_SIZE) >= 0, where, ": unreadable object header");
+  // Dense attribute storage is a v2 B-tree index plus a fractal heap; compact storage has neither.
+  QAT_CHECK(info.meta_size.attr.index_size == 0 && info.meta_size.attr.heap_size == 0, where,
+            ": attributes in storage HDF5 does not checksum (a file not written by qat, or corrupt)");
+}
+
+void write_file(const std::string& path, const std::string& where, const std::function<void(hid_t)>& body) {
+  Quiet quiet;
+  const std::string temporary = path + ".tmp";
+  commit_atomically(path, temporary, [&] {
+    const hid_t file = create_file(temporary);
+    QAT_CHECK(file >= 0, where, ": cannot create ", temporary);
+    try {
+      body(file);
+    } catch (const Error& e) {
+      H5Fclose(file);
+      const std::string message = e.what();
+      if (message.find(where) == std::string::npos) detail::fail(where, ": ", message);
+      throw;
+    }
+    const bool flushed = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0;
+    const bool closed = H5Fclose(file) >= 0;
+    QAT_CHECK(flushed && closed, where, ": writing ", temporary, " failed (disk full?)");
+  });
 }
 
 hid_t open_file(const std::string& path) {
@@ -97,7 +166,7 @@ void write_tensor(hid_t group, const std::string& name, const Tensor& tensor, co
              H5Dclose);
   QAT_CHECK(set.valid() && H5Dwrite(set.get(), hdf5_type(plain.dtype()), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                     plain.raw()) >= 0,
-            where, ": cannot write dataset '", name, "'");
+            where, ": cannot write dataset '", name, "' (disk full?)");
 }
 
 Tensor read_tensor(hid_t group, const std::string& name, const std::string& where) {
@@ -110,13 +179,15 @@ Tensor read_tensor(hid_t group, const std::string& name, const std::string& wher
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   Handle type(H5Dget_type(set.get()), H5Tclose);
   const DType dtype = dtype_of(type.get(), where);
+  check_stored_size(set.get(), dims, size_of(dtype), where);
   Tensor tensor = Tensor::empty(Shape(dims.begin(), dims.end()), dtype);
   QAT_CHECK(H5Dread(set.get(), hdf5_type(dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.raw()) >= 0, where,
             ": data is truncated or corrupt (checksum or size mismatch)");
   return tensor;
 }
 
-std::vector<std::string> member_names(hid_t group) {
+std::vector<std::string> member_names(hid_t group, const std::string& where) {
+  require_checksummed_storage(group, where);
   std::vector<std::string> names;
   H5Literate(
       group, H5_INDEX_NAME, H5_ITER_INC, nullptr,

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,22 @@ class Quiet {
 };
 
 /// Creates (truncates) `path` in the latest file format, whose metadata — superblock, object headers with
-/// their attributes, group indexes — HDF5 checksums, as write_tensor checksums data; returns the file id
+/// their attributes and links (the root group's kept compact, see create_group) — HDF5 checksums, as
+/// write_tensor checksums data; returns the file id
 /// (negative on failure), to be owned by a Handle with H5Fclose.
 hid_t create_file(const std::string& path);
+/// Creates group `name` in `parent` keeping its links and attributes in its object header (compact
+/// storage), which the latest format checksums; returns the group id (negative on failure), to be owned
+/// by a Handle with H5Gclose.
+hid_t create_group(hid_t parent, const std::string& name);
+/// Refuses an object (group or file root) whose links or attributes HDF5 keeps in dense storage: a
+/// fractal heap whose blocks it does not checksum, where a corrupt byte can crash HDF5 itself (found by
+/// tests/fuzz/fuzz_checkpoint). Files written by create_file and create_group never use it.
+void require_checksummed_storage(hid_t object, const std::string& where);
+/// Writes a new HDF5 file at `path` atomically: `body` fills the file (its id) created at `path + ".tmp"`,
+/// which is flushed, closed (both checked: a full disk fails here) and renamed over `path`. On any failure
+/// the temporary file is removed, `path` is left as it was and the error names `where`.
+void write_file(const std::string& path, const std::string& where, const std::function<void(hid_t)>& body);
 /// Opens `path` read-only so that closing the file also closes whatever is still open in it (a read that
 /// failed halfway through a corrupt file leaves nothing behind); returns the file id (negative on failure).
 hid_t open_file(const std::string& path);
@@ -55,8 +69,8 @@ hid_t open_file(const std::string& path);
 void write_tensor(hid_t group, const std::string& name, const Tensor& tensor, const std::string& where);
 /// Reads dataset `name` of `group` (f32, s32, s8 or u8).
 Tensor read_tensor(hid_t group, const std::string& name, const std::string& where);
-/// Names of the members of `group` in name order.
-std::vector<std::string> member_names(hid_t group);
+/// Names of the members of `group` in name order, after require_checksummed_storage(group, where).
+std::vector<std::string> member_names(hid_t group, const std::string& where);
 
 /// Writes a fixed-length string attribute.
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value);

@@ -133,7 +133,7 @@ config::Experiment bench_experiment(const CommandLine& line, const std::string& 
   e.mutable_train()->set_precision(line.get("precision", "fp32"));
   e.mutable_train()->set_lr(0.01f);
   e.mutable_train()->set_nesterov(false);
-  for (const std::string& assignment : line.overrides) apply_override(e, assignment);
+  apply_overrides(e, line.overrides, "qat bench");
   return e;
 }
 

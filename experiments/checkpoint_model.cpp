@@ -14,7 +14,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const std::vector
   QAT_CHECK(config != out.checkpoint.meta.end(), "checkpoint ", path,
             ": no 'config' attribute (not written by qat train)");
   out.experiment = parse_experiment(config->second, path + " (config attribute)");
-  for (const std::string& assignment : overrides) apply_override(out.experiment, assignment);
+  apply_overrides(out.experiment, overrides, path + " (config attribute)");
   out.model = build_model(out.experiment.model());
   out.quantized = quantize_model(*out.model, out.experiment);
   out.model->load_state_dict(out.checkpoint.model);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/error.h"
+#include "engine/parse_number.h"
 
 namespace qat {
 
@@ -56,15 +57,7 @@ std::string CommandLine::get(const std::string& name, const std::string& fallbac
 int64_t CommandLine::get_int(const std::string& name, int64_t fallback, int64_t min, int64_t max) const {
   auto it = options.find(name);
   if (it == options.end()) return fallback;
-  const std::string& text = it->second;
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;  // not a number, or out of int64's range
-  }
-  QAT_CHECK(used > 0 && used == text.size(), "--", name, ": '", text, "' is not an integer");
+  const int64_t value = parse_int(it->second, "--" + name);
   QAT_CHECK(value >= min && value <= max, "--", name, ": ", value, " outside ", min, "..", max);
   return value;
 }

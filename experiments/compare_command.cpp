@@ -105,7 +105,9 @@ Finished run_cell(const CommandLine& line, const Cell& cell, const fs::path& dir
         train.overrides.end(),
         {"quant.method=" + cell.method, "quant.weight_bits=" + std::to_string(cell.weight_bits),
          "quant.act_bits=" + std::to_string(cell.act_bits), "seed=" + std::to_string(cell.seed)});
-    train.options = {{"out", run_dir.string()}, {"resume", "true"}};
+    // A killed cell resumes from its last epoch; one killed before its first epoch ended starts again.
+    train.options = {{"out", run_dir.string()},
+                     {fs::exists(run_dir / "last.h5") ? "resume" : "overwrite", "true"}};
     run_train(train);
   }
   return {cell, read_json(run_dir / "result.json"), train_losses(run_dir / "metrics.jsonl")};

@@ -1,13 +1,16 @@
 #include "experiments/config_loader.h"
 
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/stubs/strutil.h>
 #include <google/protobuf/text_format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "engine/error.h"
+#include "experiments/config_validation.h"
 
 namespace qat {
 namespace {
@@ -29,10 +32,15 @@ class FirstError : public pb::io::ErrorCollector {
 };
 
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  QAT_CHECK(std::filesystem::exists(path, error), "config ", path, ": no such file");
+  QAT_CHECK(!std::filesystem::is_directory(path, error), "config ", path,
+            ": is a directory, not a config file");
   std::ifstream in(path);
   QAT_CHECK(in.good(), "config ", path, ": cannot open file");
   std::ostringstream text;
   text << in.rdbuf();
+  QAT_CHECK(!in.bad(), "config ", path, ": cannot read file");
   return text.str();
 }
 
@@ -71,10 +79,15 @@ void load_text_message(const std::string& path, google::protobuf::Message& messa
 }
 
 config::Experiment load_experiment(const std::string& path) {
-  return parse_experiment(read_file(path), path);
+  const config::Experiment experiment = parse_experiment(read_file(path), path);
+  // An empty file (or one of comments only) is far more likely a mistake than a wish for every default.
+  QAT_CHECK(experiment.ByteSizeLong() > 0, "config ", path, ": sets no field (empty config?)");
+  return experiment;
 }
 
 void apply_override(config::Experiment& experiment, const std::string& assignment) {
+  // The error below names the path; protobuf's own log line about the same value would be a second one.
+  const pb::LogSilencer silence;
   const size_t eq = assignment.find('=');
   QAT_CHECK(eq != std::string::npos && eq > 0, "--set ", assignment, ": expected field.path=value");
   const std::string path = assignment.substr(0, eq);
@@ -103,9 +116,15 @@ void apply_override(config::Experiment& experiment, const std::string& assignmen
   }
 }
 
+void apply_overrides(config::Experiment& experiment, const std::vector<std::string>& overrides,
+                     const std::string& source) {
+  for (const std::string& assignment : overrides) apply_override(experiment, assignment);
+  validate_experiment(experiment, source);
+}
+
 config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
   config::Experiment experiment = load_experiment(path);
-  for (const std::string& assignment : overrides) apply_override(experiment, assignment);
+  apply_overrides(experiment, overrides, path);
   return experiment;
 }
 

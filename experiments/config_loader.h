@@ -15,7 +15,10 @@ config::Experiment load_experiment(const std::string& path);
 void apply_override(config::Experiment& experiment, const std::string& assignment);
 /// Parses a text-format protobuf file into `message`; errors name the file, line and column.
 void load_text_message(const std::string& path, google::protobuf::Message& message);
-/// load_experiment followed by every override in order.
+/// Applies every override in order, then validates the result (config_validation.h); errors name `source`.
+void apply_overrides(config::Experiment& experiment, const std::vector<std::string>& overrides,
+                     const std::string& source);
+/// load_experiment followed by apply_overrides.
 config::Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
 
 }  // namespace qat

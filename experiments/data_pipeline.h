@@ -6,6 +6,7 @@
 
 #include "engine/tensor.h"
 #include "experiments/experiment.pb.h"
+#include "layers/module.h"
 #include "trainers/batch_stream.h"
 
 namespace qat {
@@ -22,6 +23,9 @@ class DataPipeline {
   virtual int64_t train_size() const = 0;
   /// Examples in the limited test split.
   virtual int64_t test_size() const = 0;
+  /// Fails, naming the data file, when one example does not fit `model`'s input (e.g. the image size or
+  /// channels of another dataset); a no-op where the pipeline builds its examples for the model (text).
+  virtual void check_model_input(Module& model) const {}
   /// Stored with the checkpoints, e.g. the tokenizer; empty for images.
   virtual std::map<std::string, Tensor> assets() const { return {}; }
 };

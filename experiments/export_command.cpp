@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "experiments/checkpoint_model.h"
 #include "experiments/json_line.h"
+#include "experiments/output_location.h"
 #include "experiments/text_pipeline.h"
 #include "quant/export/onnx_exporter.h"
 #include "quant/export/packed_file.h"
@@ -89,6 +90,8 @@ std::string run_export(const CommandLine& line) {
   QAT_CHECK(format == "onnx" || format == "packed", "qat export: --format '", format,
             "' is not supported (supported: onnx, packed)");
   QAT_CHECK(!out.empty(), "qat export: --out FILE is required");
+  check_output_file(out, line.has("overwrite"));
+  if (line.has("text-data")) check_output_file(line.get("text-data"), line.has("overwrite"));
   const std::string& path = line.positional[0];
   const CheckpointModel loaded = load_checkpoint_model(path, line.overrides);
   QAT_CHECK(!loaded.quantized.layers.empty() || format != "packed", "qat export: ", path,

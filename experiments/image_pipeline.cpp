@@ -1,5 +1,6 @@
 #include "experiments/image_pipeline.h"
 
+#include "autograd/grad_mode.h"
 #include "datasets/fashion_mnist.h"
 #include "engine/error.h"
 
@@ -30,11 +31,28 @@ DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
 }  // namespace
 
 ImagePipeline::ImagePipeline(const config::Experiment& e)
-    : train_set_(load_split(e.data(), "train")),
+    : train_file_(
+          fashion_mnist_image_file("train", e.data().dir().empty() ? kFashionMnistDir : e.data().dir())),
+      train_set_(load_split(e.data(), "train")),
       test_set_(load_split(e.data(), "test")),
       train_loader_(train_set_, loader_options(e, true)),
       test_loader_(test_set_, loader_options(e, false)),
       train_batches_(train_loader_),
       test_batches_(test_loader_) {}
+
+void ImagePipeline::check_model_input(Module& model) const {
+  const Shape& images = train_set_.images.shape();
+  const bool training = model.is_training();
+  model.eval();  // evaluation mode and no tape: nothing of the model changes
+  try {
+    NoGrad no_grad;
+    model.forward(Variable(Tensor::zeros({1, images[1], images[2], images[3]})));
+  } catch (const Error& e) {
+    model.train(training);
+    detail::fail("data ", train_file_, ": its images (", images[1], " channel(s) of ", images[2], "x",
+                 images[3], ") do not fit the model: ", e.what());
+  }
+  model.train(training);
+}
 
 }  // namespace qat

@@ -18,8 +18,10 @@ class ImagePipeline : public DataPipeline {
   BatchStream& test() override { return test_batches_; }
   int64_t train_size() const override { return train_set_.size(); }
   int64_t test_size() const override { return test_set_.size(); }
+  void check_model_input(Module& model) const override;
 
  private:
+  std::string train_file_;  ///< the training images' file, named when they do not fit the model
   ImageDataset train_set_, test_set_;
   DataLoader train_loader_, test_loader_;
   ImageBatches train_batches_, test_batches_;

@@ -1,6 +1,7 @@
 // The `qat` command: train, eval, bench, ... Every subcommand prints a one-line JSON result last and
 // exits non-zero with a clear message on bad input.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -20,20 +21,20 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
+    "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume | --overwrite] [--stop-after "
+    "EPOCHS]\n"
     "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
-    "       qat ptq CONFIG [--set field.path=value ...] [--out DIR]\n"
+    "       qat ptq CONFIG [--set field.path=value ...] [--out DIR] [--overwrite]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
     " [--mode train|infer] [--quant METHOD:WBITS/ABITS] [--precision fp32|bf16] [--set field.path=value ...]"
     " [--baseline]\n"
     "       qat bench --packed PACKED_FILE [--batch N] [--steps K] [--warmup W]\n"
     "       qat inspect CHECKPOINT|PACKED_FILE [--rules-out FILE] [--set field.path=value ...]\n"
     "       qat allocate CONFIG [--proxy NAME] [--budget avg_bits=B|size_kb=K|gbops=G] [--bits 2,3,4] "
-    "[--solver "
-    "dp|greedy] [--beta B] [--seed S] [--out RULES] [--set field.path=value ...]\n"
-    "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--set field.path=value "
-    "...]\n";
+    "[--solver dp|greedy] [--beta B] [--seed S] [--out RULES] [--set field.path=value ...]\n"
+    "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--overwrite] "
+    "[--set field.path=value ...]\n";
 
 // Every subcommand: its runner and the options it takes (--set is always taken).
 struct Subcommand {
@@ -45,19 +46,27 @@ struct Subcommand {
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> all{
-      {"train", qat::run_train, {"out", "stop-after"}, {"resume"}},
+      {"train", qat::run_train, {"out", "stop-after"}, {"resume", "overwrite"}},
       {"eval", qat::run_eval, {}, {}},
       {"compare", qat::run_compare, {"out"}, {}},
-      {"ptq", qat::run_ptq, {"out"}, {}},
+      {"ptq", qat::run_ptq, {"out"}, {"overwrite"}},
       {"inspect", qat::run_inspect, {"rules-out"}, {}},
       {"allocate", qat::run_allocate, {"proxy", "budget", "bits", "solver", "beta", "seed", "out"}, {}},
-      {"export", qat::run_export, {"format", "out", "text-data"}, {}},
+      {"export", qat::run_export, {"format", "out", "text-data"}, {"overwrite"}},
       {"bench",
        qat::run_bench,
        {"model", "packed", "batch", "steps", "warmup", "mode", "quant", "precision"},
        {"baseline"}},
   };
   return all;
+}
+
+// Prints the error and ends the process at once: after a failed write (a full disk) HDF5's own cleanup at
+// exit can crash on the half-built file it still holds, and nothing that runs at exit is needed here.
+[[noreturn]] void exit_with_error(const char* message) {
+  std::fprintf(stderr, "qat: error: %s\n", message);
+  std::fflush(nullptr);
+  std::_Exit(1);
 }
 
 }  // namespace
@@ -75,12 +84,10 @@ int main(int argc, char** argv) {
         return 0;
       }
     qat::detail::fail("unknown command '", command, "'\n", kUsage);
-  } catch (const qat::Error& e) {
-    std::fprintf(stderr, "qat: error: %s\n", e.what());
-    return 1;
   } catch (const std::exception& e) {
-    // A library's exception (a filesystem error names its paths); never an abort.
-    std::fprintf(stderr, "qat: error: %s\n", e.what());
-    return 1;
+    // qat::Error, or a library's exception (a filesystem error names its paths); never an abort.
+    exit_with_error(e.what());
+  } catch (...) {
+    exit_with_error("unexpected exception of unknown type");
   }
 }

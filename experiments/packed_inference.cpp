@@ -24,7 +24,7 @@ PackedInference load_packed_inference(const std::string& path, const std::vector
   PackedInference out;
   out.packed = load_packed(path);
   out.experiment = parse_experiment(out.packed.config, path + " (config attribute)");
-  for (const std::string& assignment : overrides) apply_override(out.experiment, assignment);
+  apply_overrides(out.experiment, overrides, path + " (config attribute)");
   out.architecture = build_model(out.experiment.model());
   out.model = std::make_shared<IntegerModel>(*out.architecture, out.packed);
   return out;

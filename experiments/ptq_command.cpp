@@ -15,6 +15,7 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
+#include "experiments/output_location.h"
 #include "experiments/quant_setup.h"
 #include "layers/models/transformer_model.h"
 #include "layers/sequential.h"
@@ -126,7 +127,6 @@ void add_layer_totals(JsonLine& result, const std::vector<ptq::LayerReport>& rep
 
 void write_outputs(const fs::path& out, Module& model, const config::Experiment& e, const DataPipeline& data,
                    const std::vector<ptq::LayerReport>& reports, const std::string& result) {
-  fs::create_directories(out);
   std::string config;
   QAT_CHECK(google::protobuf::TextFormat::PrintToString(e, &config), "qat ptq: cannot print the config");
   save_checkpoint((out / "model.h5").string(), {.model = model.state_dict(),
@@ -147,6 +147,9 @@ std::string run_ptq(const CommandLine& line) {
   const auto start = Clock::now();
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
   const QuantPolicy policy = ptq_policy(e);  // config errors before any data is read
+  if (line.has("out"))
+    prepare_output_directory(line.get("out"), {"model.h5", "layers.csv", "result.json"},
+                             {.resume = false, .overwrite = line.has("overwrite")});
   std::map<std::string, Tensor> assets;
   const std::shared_ptr<Module> model = float_model(e, &assets);
   check_block_cut(*model, e);

@@ -13,8 +13,6 @@ QuantizerOptions shared_options(const config::QuantConfig& c) {
             "' (known: histogram, uniform)");
   QAT_CHECK(c.init() == "faithful" || c.init() == "calibrated", "quant.init: unknown init '", c.init(),
             "' (known: faithful, calibrated)");
-  QAT_CHECK(c.bits_min() < c.bits_max(), "quant.bits_min ", c.bits_min(), " must be below quant.bits_max ",
-            c.bits_max());
   return {.target = QuantTarget::weight,
           .bits = c.weight_bits(),
           .per_channel = c.per_channel(),
@@ -42,6 +40,8 @@ std::vector<QuantRule> rules_of(const config::QuantConfig& c) {
   return rules;
 }
 
+// Input bits of a post-training rule: none or min-max (the ranges of every config field are in
+// config_validation; a rules file's rules are not in the config, so their weight bits are checked here).
 void check_ptq_rule(const config::QuantRule& r, const std::string& what) {
   QAT_CHECK(!r.has_weight_bits() || (r.weight_bits() >= 2 && r.weight_bits() <= 8), what,
             ".weight_bits: ", r.weight_bits(), " outside 2..8");
@@ -49,14 +49,7 @@ void check_ptq_rule(const config::QuantRule& r, const std::string& what) {
             " is neither 0 nor 8");
 }
 
-// Bits a post-training run may give a layer's weights (the record's grids) and inputs (none or min-max).
 void check_ptq_bits(const config::Experiment& e) {
-  const config::PtqConfig& p = e.ptq();
-  QAT_CHECK(p.act_bits() == 0 || p.act_bits() == 8, "ptq.act_bits: ", p.act_bits(),
-            " is neither 0 (full-precision inputs) nor 8 (min-max inputs)");
-  const int first_last = e.quant().first_last_bits();
-  QAT_CHECK(first_last == 0 || (first_last >= 2 && first_last <= 8), "quant.first_last_bits: ", first_last,
-            " is neither 0 nor in 2..8");
   for (int i = 0; i < e.quant().rules_size(); ++i)
     check_ptq_rule(e.quant().rules(i), "quant.rules[" + std::to_string(i) + "]");
   if (e.quant().rules_file().empty()) return;
@@ -75,9 +68,6 @@ QuantPolicy quant_policy(const config::QuantConfig& c) {
   QAT_CHECK(!c.learn_bits() || method.learned_bits, "quant.learn_bits: method '", c.method(),
             "' cannot learn its bit-width (methods that can: ",
             quant_method_names([](const QuantMethod& m) { return m.learned_bits; }), ")");
-  QAT_CHECK(c.weight_bits() >= 2 && c.weight_bits() <= 8, "quant.weight_bits: ", c.weight_bits(),
-            " outside 2..8");
-  QAT_CHECK(c.act_bits() >= 2 && c.act_bits() <= 8, "quant.act_bits: ", c.act_bits(), " outside 2..8");
   QAT_CHECK(c.learn_bits() || (c.target_avg_bits() <= 0 && c.target_gbops() <= 0),
             "quant.target_avg_bits / target_gbops: need quant.learn_bits: true");
   return {.method = c.method(),
@@ -125,7 +115,6 @@ QuantPolicy ptq_policy(const config::Experiment& e) {
             "select the layers qat ptq quantizes)");
   const ptq::PtqOptions options = ptq_options(p);
   ptq::check_options(options);
-  QAT_CHECK(p.calib_samples() >= 1, "ptq.calib_samples: ", p.calib_samples(), " must be at least 1");
   check_ptq_bits(e);
   QuantizerOptions weight{.target = QuantTarget::weight, .per_channel = true, .is_signed = std::nullopt};
   return {.method = p.method(),

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <set>
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
@@ -15,8 +16,10 @@
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
 #include "experiments/optimizer_factory.h"
+#include "experiments/output_location.h"
 #include "experiments/precision_config.h"
 #include "experiments/quant_setup.h"
+#include "experiments/resume_check.h"
 #include "trainers/checkpoint.h"
 #include "trainers/losses.h"
 #include "trainers/trainer.h"
@@ -24,13 +27,30 @@
 namespace qat {
 namespace {
 
+// The top-level module of a state-dict entry ("layer1.0.conv1.weight" -> "layer1").
+std::string top_module(const std::string& name) { return name.substr(0, name.find('.')); }
+
 // Copies the checkpoint tensors whose names the model has; a checkpoint tensor of the wrong shape is an
-// error, the rest is reported (e.g. an MLM head when fine-tuning a classifier).
+// error. Entries the model needs must all load, except whole top-level modules the checkpoint does not
+// have (a new head, e.g. a classifier fine-tuned from a masked-LM model); checkpoint entries the model
+// lacks are reported (e.g. the MLM head then).
 void load_matching(Module& model, const std::map<std::string, Tensor>& weights, const std::string& path) {
   const std::map<std::string, Tensor> own = model.state_dict();
   std::map<std::string, Tensor> used;
-  for (const auto& [name, tensor] : weights)
+  std::set<std::string> present;
+  for (const auto& [name, tensor] : weights) {
+    present.insert(top_module(name));
     if (own.count(name)) used.emplace(name, tensor);
+  }
+  QAT_CHECK(!used.empty(), "init_checkpoint ", path, ": none of the model's ", own.size(),
+            " tensors is in it (a checkpoint of another model.arch?)");
+  std::string missing;
+  size_t count = 0;
+  for (const auto& [name, tensor] : own)
+    if (!weights.count(name) && present.count(top_module(name)) && ++count <= 8)
+      missing += (missing.empty() ? "" : ", ") + name;
+  QAT_CHECK(count == 0, "init_checkpoint ", path, ": ", count, " tensors the model needs are missing (",
+            missing, count > 8 ? ", ..." : "", ")");
   model.load_state_dict(used, true);
   std::fprintf(stderr, "train: %zu of the model's %zu tensors from %s (%zu checkpoint tensors unused)\n",
                used.size(), own.size(), path.c_str(), weights.size() - used.size());
@@ -68,11 +88,26 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
   return teacher;
 }
 
+// The files a run writes into --out DIR.
+const std::vector<std::string> kRunFiles = {"last.h5", "best.h5", "model.h5", "metrics.jsonl", "result.json"};
+
+// --out: refused onto an earlier run unless resumed (with the same config) or overwritten.
+void prepare_run_directory(const CommandLine& line, const config::Experiment& e) {
+  const std::string out = line.get("out");
+  QAT_CHECK(!out.empty() || !line.has("resume"), "--resume needs --out DIR (the run to continue)");
+  QAT_CHECK(!out.empty() || !line.has("overwrite"), "--overwrite needs --out DIR");
+  if (out.empty()) return;
+  prepare_output_directory(out, kRunFiles, {.resume = line.has("resume"), .overwrite = line.has("overwrite")},
+                           "last.h5");
+  if (line.has("resume")) check_resume_config((std::filesystem::path(out) / "last.h5").string(), e);
+}
+
 }  // namespace
 
 std::string run_train(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat train: expected one CONFIG argument");
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
+  prepare_run_directory(line, e);
   if (e.quant().method() != "none") quant_policy(e.quant());  // config errors before any data is read
   const PrecisionScope precision(precision_of(e.train()));
   manual_seed(e.seed());
@@ -81,6 +116,10 @@ std::string run_train(const CommandLine& line) {
   const auto model = build_model(e.model());
   // Entries the model has beyond the checkpoint's (quantizer scalars, a new head) keep their init.
   if (!e.init_checkpoint().empty()) load_matching(*model, init.model, e.init_checkpoint());
+  data->check_model_input(*model);
+  QAT_CHECK(data->train().batches_per_epoch() > 0, "train.batch_size: ", e.train().batch_size(),
+            " exceeds the ", data->train_size(),
+            " training examples, so an epoch has no batch (lower it or raise ", "data.train_limit)");
   const QuantizedModel quantized = quantize_model(*model, e.quant());
   const auto optimizer = build_optimizer(*model, e.train());
   const float smoothing = e.train().label_smoothing();

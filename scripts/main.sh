@@ -14,10 +14,10 @@ result=$($qat compare experiments/configs/fmnist_resnet20_quickstart.pbtxt --out
 cat out/quickstart/compare.md
 model=out/quickstart/runs/nipq_w2a2_s1/model.h5
 $qat inspect $model --set data.test_limit=128 >/dev/null
-$qat export $model --format onnx --out out/quickstart/nipq_w2a2.onnx
+$qat export $model --format onnx --out out/quickstart/nipq_w2a2.onnx --overwrite
 if [ -d scripts/node_modules/onnxruntime-node ]; then
   echo "ONNX Runtime on out/quickstart/nipq_w2a2.onnx: $(node scripts/ort_eval.mjs out/quickstart/nipq_w2a2.onnx)"
 fi
-$qat export $model --format packed --out out/quickstart/nipq_w2a2.packed.h5 >/dev/null
+$qat export $model --format packed --out out/quickstart/nipq_w2a2.packed.h5 --overwrite >/dev/null
 echo "Integer inference of out/quickstart/nipq_w2a2.packed.h5: $($qat eval out/quickstart/nipq_w2a2.packed.h5 | tail -n 1)"
 echo "$result"

@@ -14,7 +14,8 @@ using hdf5::Handle;
 
 void write_group(hid_t file, const char* group_name, const std::map<std::string, Tensor>& tensors,
                  const std::string& path) {
-  Handle group(H5Gcreate2(file, group_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle group(hdf5::create_group(file, group_name), H5Gclose);
+  QAT_CHECK(group.valid(), "checkpoint ", path, ": cannot create group '", group_name, "'");
   for (const auto& [name, tensor] : tensors)
     hdf5::write_tensor(group.get(), name, tensor, "checkpoint " + path);
 }
@@ -23,7 +24,7 @@ std::map<std::string, Tensor> read_group(hid_t file, const char* group_name, con
   std::map<std::string, Tensor> tensors;
   Handle group(H5Gopen2(file, group_name, H5P_DEFAULT), H5Gclose);
   QAT_CHECK(group.valid(), "checkpoint ", path, ": missing group '", group_name, "'");
-  for (const std::string& name : hdf5::member_names(group.get()))
+  for (const std::string& name : hdf5::member_names(group.get(), "checkpoint " + path + ": " + group_name))
     tensors[name] =
         hdf5::read_tensor(group.get(), name, "checkpoint " + path + ": " + group_name + "/" + name);
   return tensors;
@@ -49,19 +50,14 @@ std::map<std::string, std::string> read_attributes(hid_t object, const std::stri
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
-  hdf5::Quiet quiet;
-  const std::string temporary = path + ".tmp";
-  {
-    Handle file(hdf5::create_file(temporary), H5Fclose);
-    QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot create ", temporary);
-    write_group(file.get(), "model", checkpoint.model, path);
-    if (!checkpoint.optimizer.empty()) write_group(file.get(), "optimizer", checkpoint.optimizer, path);
-    if (!checkpoint.ema.empty()) write_group(file.get(), "ema", checkpoint.ema, path);
-    if (!checkpoint.assets.empty()) write_group(file.get(), "assets", checkpoint.assets, path);
-    Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+  hdf5::write_file(path, "checkpoint " + path, [&](hid_t file) {
+    write_group(file, "model", checkpoint.model, path);
+    if (!checkpoint.optimizer.empty()) write_group(file, "optimizer", checkpoint.optimizer, path);
+    if (!checkpoint.ema.empty()) write_group(file, "ema", checkpoint.ema, path);
+    if (!checkpoint.assets.empty()) write_group(file, "assets", checkpoint.assets, path);
+    Handle root(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose);
     for (const auto& [name, value] : checkpoint.meta) hdf5::write_string_attribute(root.get(), name, value);
-  }
-  std::filesystem::rename(temporary, path);
+  });
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -70,6 +66,9 @@ Checkpoint load_checkpoint(const std::string& path) {
   QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, "checkpoint ", path, ": not an HDF5 file, or truncated");
   Handle file(hdf5::open_file(path), H5Fclose);
   QAT_CHECK(file.valid(), "checkpoint ", path, ": cannot open (truncated or corrupt HDF5)");
+  Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+  QAT_CHECK(root.valid(), "checkpoint ", path, ": unreadable root group");
+  hdf5::require_checksummed_storage(root.get(), "checkpoint " + path + ": root group");
   Checkpoint checkpoint;
   checkpoint.model = read_group(file.get(), "model", path);
   if (H5Lexists(file.get(), "optimizer", H5P_DEFAULT) > 0)
@@ -77,7 +76,6 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (H5Lexists(file.get(), "ema", H5P_DEFAULT) > 0) checkpoint.ema = read_group(file.get(), "ema", path);
   if (H5Lexists(file.get(), "assets", H5P_DEFAULT) > 0)
     checkpoint.assets = read_group(file.get(), "assets", path);
-  Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
   checkpoint.meta = read_attributes(root.get(), path);
   return checkpoint;
 }

@@ -5,6 +5,7 @@
 
 #include "autograd/grad_mode.h"
 #include "engine/error.h"
+#include "engine/parse_number.h"
 
 namespace qat {
 
@@ -78,9 +79,10 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
   for (const auto& [key, tensor] : state) {
     const size_t dot = key.rfind('.');
     QAT_CHECK(dot != std::string::npos, "optimizer state: malformed entry '", key, "'");
-    const size_t index = std::stoul(key.substr(dot + 1));
-    QAT_CHECK(index < count_, "optimizer state: entry '", key, "' for parameter ", index, " of ", count_);
-    slot(key.substr(0, dot))[index] = tensor.clone();
+    const int64_t index = parse_int(key.substr(dot + 1), "optimizer state: entry '" + key + "'");
+    QAT_CHECK(index >= 0 && static_cast<size_t>(index) < count_, "optimizer state: entry '", key,
+              "' for parameter ", index, " of ", count_);
+    slot(key.substr(0, dot))[static_cast<size_t>(index)] = tensor.clone();
   }
 }
 

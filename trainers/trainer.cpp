@@ -10,10 +10,12 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops/arithmetic.h"
 #include "engine/error.h"
+#include "engine/parse_number.h"
 #include "engine/random.h"
 #include "trainers/checkpoint.h"
 #include "trainers/losses.h"
 #include "trainers/metrics_log.h"
+#include "trainers/non_finite_locator.h"
 #include "trainers/progress.h"
 
 namespace qat {
@@ -62,13 +64,17 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
     optimizer_.set_lr(schedule.at(epoch + static_cast<double>(step) / steps));
     optimizer_.zero_grad();
     const Variable loss = step_loss(batch);
+    const double value = loss.data().item();
+    if (!std::isfinite(value)) {  // before the update, so that the diagnosis sees this step's weights
+      optimizer_.zero_grad();
+      detail::fail(options_.label, ": loss became ", value, " at epoch ", epoch + 1, " step ", step + 1, ": ",
+                   locate_non_finite(
+                       model_, [&] { return step_loss(batch); }, optimizer_.lr()));
+    }
     loss.backward();
     if (options_.grad_clip_norm > 0.0f) optimizer_.clip_grad_norm(options_.grad_clip_norm);
     optimizer_.step();
     if (ema_) ema_->update();
-    const double value = loss.data().item();
-    QAT_CHECK(std::isfinite(value), options_.label, ": loss became ", value, " at epoch ", epoch + 1,
-              " step ", step + 1);
     total += value;
     progress.step(total / static_cast<double>(step + 1), batch.targets.dim(0));
   }
@@ -172,13 +178,17 @@ int Trainer::restore(TrainSummary& summary) {
     QAT_CHECK(it != checkpoint.meta.end(), "checkpoint ", path, ": missing attribute '", key, "'");
     return it->second;
   };
+  auto number = [&](const char* key) { return parse_double(meta(key), "checkpoint " + path + ": " + key); };
   global_generator().set_state(meta("rng"));
-  summary.final_train_loss = std::stod(meta("final_train_loss"));
-  summary.best_epoch = std::stoi(meta("best_epoch"));
-  summary.best_test.accuracy = std::stod(meta("best_accuracy"));
-  std::fprintf(stderr, "%s: resuming from %s after epoch %s\n", options_.label.c_str(), path.c_str(),
-               meta("epoch").c_str());
-  return std::stoi(meta("epoch")) + 1;
+  summary.final_train_loss = number("final_train_loss");
+  summary.best_epoch = static_cast<int>(number("best_epoch"));
+  summary.best_test.accuracy = number("best_accuracy");
+  const auto epoch = parse_int(meta("epoch"), "checkpoint " + path + ": epoch");
+  QAT_CHECK(epoch >= 0 && epoch < options_.epochs, "checkpoint ", path, ": epoch ", epoch,
+            " is outside the run's 0..", options_.epochs - 1);
+  std::fprintf(stderr, "%s: resuming from %s after epoch %lld\n", options_.label.c_str(), path.c_str(),
+               static_cast<long long>(epoch));
+  return static_cast<int>(epoch) + 1;
 }
 
 }  // namespace qat

@@ -42,7 +42,7 @@ void write_input_grid(hid_t group, const std::optional<InputGrid>& grid) {
 }
 
 void write_layer(hid_t layers, const PackedLayer& l, int64_t index, const std::string& where) {
-  Handle group(H5Gcreate2(layers, l.path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  Handle group(hdf5::create_group(layers, l.path), H5Gclose);
   QAT_CHECK(group.valid(), where, ": cannot create group for layer '", l.path, "'");
   const hid_t g = group.get();
   const QuantizedWeight& w = l.weight;
@@ -176,24 +176,17 @@ int64_t payload_bytes(const PackedModel& model) {
 }
 
 int64_t save_packed(const PackedModel& model, const std::string& path) {
-  hdf5::Quiet quiet;
   const std::string where = "packed model " + path;
-  const std::string temporary = path + ".tmp";
-  try {
-    Handle file(hdf5::create_file(temporary), H5Fclose);
-    QAT_CHECK(file.valid(), where, ": cannot create ", temporary);
-    Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+  hdf5::write_file(path, where, [&](hid_t file) {
+    Handle root(H5Gopen2(file, "/", H5P_DEFAULT), H5Gclose);
     hdf5::write_string_attribute(root.get(), "format", kFormat);
     hdf5::write_int_attribute(root.get(), "format_version", kPackedFormatVersion);
     hdf5::write_string_attribute(root.get(), "config", model.config);
-    Handle layers(H5Gcreate2(file.get(), "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    Handle layers(hdf5::create_group(file, "layers"), H5Gclose);
+    QAT_CHECK(layers.valid(), where, ": cannot create group 'layers'");
     for (size_t i = 0; i < model.layers.size(); ++i)
       write_layer(layers.get(), model.layers[i], static_cast<int64_t>(i), where);
-  } catch (const Error&) {
-    std::filesystem::remove(temporary);
-    throw;
-  }
-  std::filesystem::rename(temporary, path);
+  });
   return static_cast<int64_t>(std::filesystem::file_size(path));
 }
 
@@ -216,6 +209,11 @@ PackedModel load_packed(const std::string& path) {
   QAT_CHECK(H5Fis_hdf5(path.c_str()) > 0, where, ": not an HDF5 file, or truncated");
   Handle file(hdf5::open_file(path), H5Fclose);
   QAT_CHECK(file.valid(), where, ": cannot open (truncated or corrupt HDF5)");
+  {
+    Handle root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
+    QAT_CHECK(root.valid(), where, ": unreadable root group");
+    hdf5::require_checksummed_storage(root.get(), where + ": root group");
+  }
   const std::string format = hdf5::read_string_attribute(file.get(), "format", where);
   QAT_CHECK(format == kFormat, where, ": format '", format, "' is not '", kFormat, "'");
   const int64_t version = hdf5::read_int_attribute(file.get(), "format_version", where);
@@ -225,11 +223,12 @@ PackedModel load_packed(const std::string& path) {
   Handle layers(H5Gopen2(file.get(), "layers", H5P_DEFAULT), H5Gclose);
   QAT_CHECK(layers.valid(), where, ": missing group 'layers'");
   std::vector<std::pair<int64_t, std::string>> order;
-  for (const std::string& name : hdf5::member_names(layers.get())) {
+  for (const std::string& name : hdf5::member_names(layers.get(), where + ": layers")) {
     Handle group(H5Gopen2(layers.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
     std::string at = where;
     at.append(": layer '").append(name).append("'");
     QAT_CHECK(group.valid(), at, ": unreadable group");
+    hdf5::require_checksummed_storage(group.get(), at);
     order.emplace_back(hdf5::read_int_attribute(group.get(), "index", at), name);
   }
   std::sort(order.begin(), order.end());

@@ -51,7 +51,7 @@ std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<
 
 void write_transform(hid_t parent, const std::string& name, const WeightTransform& t, const std::string& at) {
   if (t.kind == WeightTransform::Kind::none) return;
-  hdf5::Handle group(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+  hdf5::Handle group(hdf5::create_group(parent, name), H5Gclose);
   QAT_CHECK(group.valid(), at, ": cannot create group '", name, "'");
   const hid_t g = group.get();
   hdf5::write_string_attribute(g, "kind", kind_name(t.kind));
@@ -71,6 +71,7 @@ WeightTransform read_transform(hid_t parent, const std::string& name, int64_t n,
   const std::string at = where + ": " + name;
   hdf5::Handle group(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose);
   QAT_CHECK(group.valid(), at, ": unreadable group");
+  hdf5::require_checksummed_storage(group.get(), at);
   const hid_t g = group.get();
   const std::string kind = hdf5::read_string_attribute(g, "kind", at);
   QAT_CHECK(kind == "hadamard" || kind == "kronecker", at, ": kind '", kind,

@@ -41,7 +41,7 @@ TEST(ConfigLoader, PrecisionRoundTripsThroughTextAndOverrides) {
 TEST(ConfigLoader, EveryShippedConfigParses) {
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(QAT_SOURCE_DIR) + "/experiments/configs"))
-    EXPECT_NO_THROW(load_experiment(entry.path().string())) << entry.path();
+    EXPECT_NO_THROW(load_experiment(entry.path().string(), {})) << entry.path();  // parsed and validated
 }
 
 TEST(ConfigLoader, BadFieldNamesFileLineAndField) {
@@ -55,8 +55,9 @@ TEST(ConfigLoader, BadFieldNamesFileLineAndField) {
 }
 
 TEST(ConfigLoader, OverridesReachNestedRepeatedAndStringFields) {
-  const auto e = load_experiment(write_config(""), {"seed=7", "train.epochs=3", "data.train_limit=100",
-                                                    "data.mean=0.5,0.25", "model.arch=resnet20"});
+  const auto e = load_experiment(write_config("name: \"x\"\n"),
+                                 {"seed=7", "train.epochs=3", "data.train_limit=100", "model.in_channels=2",
+                                  "data.mean=0.5,0.25", "model.arch=resnet20"});
   EXPECT_EQ(e.seed(), 7u);
   EXPECT_EQ(e.train().epochs(), 3);
   EXPECT_EQ(e.data().train_limit(), 100);
