@@ -90,6 +90,18 @@ const std::map<std::string, Table>& range_tables() {
         {"final_epochs", within(0)},
         {"distill_temperature", above(0)}}},
       {"CompareConfig", {{"seeds", any()}}},
+      {"AllocateConfig",  // qat allocate (mixed precision)
+       {{"bits", within(2, 8)},
+        {"ompq_beta", within(0)},
+        {"feature_samples", within(1, 1000000)},
+        {"min_probes", within(1, 1000000)},
+        {"max_probes", within(1, 1000000)},
+        {"trace_tolerance", above(0)},
+        {"power_iterations", within(1, 1000000)},
+        {"power_tolerance", above(0)},
+        {"fisher_batches", within(1, 1000000)},
+        {"fisher_batch", within(1, 65536)},
+        {"seed", any()}}},
       {"ExportConfig", {{"opset", within(21, 21)}}},  // int4 QuantizeLinear needs 21; the writer emits 21
       {"PtqConfig",
        {{"weight_bits", within(2, 8)},
@@ -153,6 +165,8 @@ void check_field(const pb::Message& m, const pb::FieldDescriptor& f, const std::
   const FieldRange* range = find_range(f);
   QAT_CHECK(range != nullptr, "config ", source, ": field ", f.full_name(), " has no range row; add one to ",
             range_table_location(*f.containing_type()));
+  // An unset field without a default in the schema means "not given" (a rule's bits inherit), not 0.
+  if (!f.is_repeated() && !f.has_default_value() && !m.GetReflection()->HasField(m, &f)) return;
   const int count = f.is_repeated() ? m.GetReflection()->FieldSize(m, &f) : 1;
   for (int i = 0; i < count; ++i) {
     const double v = numeric_value(m, f, i);
