@@ -101,10 +101,11 @@ Finished run_cell(const CommandLine& line, const Cell& cell, const fs::path& dir
     CommandLine train;
     train.positional = line.positional;
     train.overrides = line.overrides;
-    train.overrides.insert(
-        train.overrides.end(),
-        {"quant.method=" + cell.method, "quant.weight_bits=" + std::to_string(cell.weight_bits),
-         "quant.act_bits=" + std::to_string(cell.act_bits), "seed=" + std::to_string(cell.seed)});
+    train.overrides.insert(train.overrides.end(),
+                           {"quant.method=" + cell.method, "seed=" + std::to_string(cell.seed)});
+    if (cell.method != "none")  // full precision has no bit-width (its cell says 32/32)
+      train.overrides.insert(train.overrides.end(), {"quant.weight_bits=" + std::to_string(cell.weight_bits),
+                                                     "quant.act_bits=" + std::to_string(cell.act_bits)});
     // A killed cell resumes from its last epoch; one killed before its first epoch ended starts again.
     train.options = {{"out", run_dir.string()},
                      {fs::exists(run_dir / "last.h5") ? "resume" : "overwrite", "true"}};

@@ -105,7 +105,7 @@ const std::map<std::string, Table>& range_tables() {
         {"kurtosis_gate", within(0)},
         {"baq_theta", above(0)},
         {"baq_max_levels", within(2, 256)}}},
-      {"AllocateConfig",
+      {"AllocateConfig",  // qat allocate (mixed precision)
        {{"bits", within(2, 8)},
         {"ompq_beta", above(0)},
         {"feature_samples", within(2, 1000000)},  // CKA centres the features
@@ -165,10 +165,9 @@ void check_field(const pb::Message& m, const pb::FieldDescriptor& f, const std::
   const FieldRange* range = find_range(f);
   QAT_CHECK(range != nullptr, "config ", source, ": field ", f.full_name(), " has no range row; add one to ",
             range_table_location(*f.containing_type()));
-  // A field without a declared default means "unset = inherit" (QuantRule's bits): only a set one has a
-  // value to check.
-  const bool inherits = !f.is_repeated() && !f.has_default_value() && !m.GetReflection()->HasField(m, &f);
-  const int count = f.is_repeated() ? m.GetReflection()->FieldSize(m, &f) : (inherits ? 0 : 1);
+  // An unset field without a default in the schema means "not given" (a rule's bits inherit), not 0.
+  if (!f.is_repeated() && !f.has_default_value() && !m.GetReflection()->HasField(m, &f)) return;
+  const int count = f.is_repeated() ? m.GetReflection()->FieldSize(m, &f) : 1;
   for (int i = 0; i < count; ++i) {
     const double v = numeric_value(m, f, i);
     const std::string at = f.is_repeated() ? path + "[" + std::to_string(i) + "]" : path;

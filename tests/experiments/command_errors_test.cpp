@@ -12,6 +12,7 @@
 #include "datasets/fashion_mnist.h"
 #include "tests/experiments/qat_process.h"
 #include "tests/test_util.h"
+#include "trainers/checkpoint.h"
 
 namespace qat {
 namespace {
@@ -165,6 +166,39 @@ TEST_F(CommandErrors, RunsAreNeverOverwrittenOrMixed) {
             test::json_field(whole.output, "final_train_loss"));
   // --overwrite replaces the run.
   EXPECT_EQ(run_qat(train_args({"--out", run, "--overwrite", "--stop-after", "1"})).exit_code, 0);
+}
+
+// A loss that turns non-finite names the first non-finite parameter, layer output or gradient and the
+// likely cause; images that do not fit the model name the data file; an init_checkpoint that lacks
+// tensors of modules the model shares with it names them.
+TEST_F(CommandErrors, TrainingFailuresNameTheirSource) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  const Outcome diverged = run_qat(train_args({"--set", "train.lr=1e30", "--set", "train.epochs=1"}));
+  expect_error(diverged, {"loss became", "learning rate"});
+  EXPECT_TRUE(diverged.output.find("layer '") != std::string::npos ||
+              diverged.output.find("parameter '") != std::string::npos ||
+              diverged.output.find("gradient of '") != std::string::npos)
+      << diverged.output;
+  expect_error(run_qat(train_args({"--set", "model.in_channels=3"})),
+               {fashion_mnist_image_file("train"), "do not fit the model", "1 channel(s) of 28x28"});
+
+  const std::string source = std::string(QAT_SOURCE_DIR) + "/experiments/checkpoints/fmnist_resnet20_fp32.h5";
+  Checkpoint partial = load_checkpoint(source);
+  std::string dropped;
+  for (const auto& [name, tensor] : partial.model)
+    if (name.find("conv") != std::string::npos && name.find("layer2") != std::string::npos) dropped = name;
+  ASSERT_FALSE(dropped.empty());
+  partial.model.erase(dropped);
+  const std::string partial_path = (dir_ / "partial.h5").string();
+  save_checkpoint(partial_path, partial);
+  expect_error(
+      run_qat(train_args({"--set", "model.arch=resnet20", "--set", "init_checkpoint=" + partial_path})),
+      {"init_checkpoint", partial_path, dropped, "missing"});
+  const std::string convnet = (dir_ / "convnet").string();
+  ASSERT_EQ(run_qat(train_args({"--out", convnet, "--stop-after", "1"})).exit_code, 0);
+  expect_error(run_qat(train_args(
+                   {"--set", "model.arch=resnet20", "--set", "init_checkpoint=" + convnet + "/last.h5"})),
+               {"init_checkpoint", "none of the model's"});
 }
 
 // A write that fails (here: every file capped at 4 KiB, as a full disk) is an error naming the file; the
