@@ -32,6 +32,13 @@ for proxy in $proxies; do
   done
 done
 
+for w in ${UNIFORM:-2 3 4}; do  # uniform bits as a one-choice allocation: its exact size and GBOPs
+  [[ -s $out/uniform_w$w.json ]] && continue
+  $qat allocate "$config" --proxy bparams --bits "$w" --budget "avg_bits=$w" --out "$out/uniform_w$w.rules.pbtxt" \
+    > "$out/uniform_w$w.json.tmp"
+  mv "$out/uniform_w$w.json.tmp" "$out/uniform_w$w.json"
+done
+
 train() {  # NAME SEED [--set ...]: one fine-tune, kept when finished, resumed when killed
   local name=$1 seed=$2
   shift 2
@@ -43,14 +50,8 @@ train() {  # NAME SEED [--set ...]: one fine-tune, kept when finished, resumed w
   $qat train "$config" "${budget_set[@]}" --set seed="$seed" "$@" --out "$dir" "${resume[@]}" > /dev/null
 }
 
-# Fine-tunes in the order given: uniform_wB (every allocated layer at B bits) or PROXY_avgB (its rules file).
+# Fine-tunes in the order given, each from its rules file.
 runs_order=${RUNS:-"uniform_w3 ompq_avg3.0 hawq_v2_avg3.0 ompq_avg2.5 ompq_avg3.5 uniform_w2 uniform_w4"}
 for seed in $seeds; do
-  for name in $runs_order; do
-    if [[ $name == uniform_w* ]]; then
-      train "$name" "$seed" --set quant.weight_bits="${name#uniform_w}" --set quant.rules_file=
-    else
-      train "$name" "$seed" --set quant.rules_file="$out/$name.rules.pbtxt"
-    fi
-  done
+  for name in $runs_order; do train "$name" "$seed" --set quant.rules_file="$out/$name.rules.pbtxt"; done
 done
