@@ -75,7 +75,7 @@ void write_layer(hid_t layers, const PackedLayer& l, int64_t index, const std::s
 Tensor read_vector(hid_t group, const std::string& name, DType dtype, int64_t expected,
                    const std::string& at) {
   QAT_CHECK(H5Lexists(group, name.c_str(), H5P_DEFAULT) > 0, at, ": missing dataset '", name, "'");
-  const Tensor t = hdf5::read_tensor(group, name, at + ": dataset '" + name + "'");
+  Tensor t = hdf5::read_tensor(group, name, at + ": dataset '" + name + "'");
   QAT_CHECK(t.ndim() == 1 && t.dtype() == dtype, at, ": dataset '", name, "' is ", t.str(), ", expected 1-D ",
             to_string(dtype));
   QAT_CHECK(expected < 0 || t.numel() == expected, at, ": dataset '", name, "' has ", t.numel(),
@@ -228,8 +228,8 @@ PackedModel load_packed(const std::string& path) {
   for (const std::string& name : hdf5::member_names(layers.get())) {
     Handle group(H5Gopen2(layers.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
     QAT_CHECK(group.valid(), where, ": layer '", name, "': unreadable group");
-    order.emplace_back(hdf5::read_int_attribute(group.get(), "index", where + ": layer '" + name + "'"),
-                       name);
+    const std::string at = std::string(where).append(": layer '").append(name).append("'");
+    order.emplace_back(hdf5::read_int_attribute(group.get(), "index", at), name);
   }
   std::sort(order.begin(), order.end());
   for (size_t i = 0; i < order.size(); ++i) {
