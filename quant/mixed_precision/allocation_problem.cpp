@@ -64,6 +64,7 @@ AllocationProblem make_problem(const CostTable& table, const std::vector<int>& b
       continue;
     }
     std::vector<Choice> choices;
+    choices.reserve(bits.size());
     for (const int b : bits)
       choices.push_back(
           {.bits = b, .value = value(p.layer.size(), b), .cost = unit_cost(table, i, b, budget.kind)});

@@ -2,6 +2,7 @@
 // From a cost table, per-layer values and a budget to the allocator's choice sets, and back to a
 // BitConfig (MIXED_PRECISION.md, "Allocator").
 #include <Eigen/Dense>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>

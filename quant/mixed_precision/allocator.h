@@ -3,6 +3,7 @@
 // integer cost), one budget on the summed cost. `solve_dp` is the exact multiple-choice knapsack every
 // allocation's integer bits come from; `solve_greedy` is the comparison; `solve_lp` is OMPQ's continuous
 // program, reported beside them.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

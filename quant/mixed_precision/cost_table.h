@@ -2,6 +2,7 @@
 // CostTable: what any bit configuration of one quantized model costs (MIXED_PRECISION.md, "Cost model"):
 // the bytes the packed file stores (the packed writer's stored_bytes), and average bits and BOPs through
 // cost_model.h's totals — the numbers `qat inspect` prints for the model built at those bits.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -4,6 +4,7 @@
 // finite differences of gradients (the tape has no double backward; MIXED_PRECISION.md, "Sensitivity
 // proxies").
 #include <Eigen/Dense>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>

@@ -17,6 +17,23 @@ Eigen::MatrixXd as_matrix(const Eigen::VectorXd& flat, int64_t rows) {
 
 double numel(GradientProbe& probe, size_t l) { return static_cast<double>(probe.weight(l).numel()); }
 
+// Ω_l = max(curvature_l, 0)/count_l, then a floor of 1e-3 of the mean positive Ω: a layer whose measured
+// curvature is not positive counts as insensitive, yet among such layers the allocation still follows the
+// plain quantization error ‖Q_b(W) − W‖² instead of leaving its budget unspent on ties at 0.
+std::vector<double> floored_omega(const std::vector<double>& curvature, const std::vector<double>& count) {
+  std::vector<double> omega;
+  double positive = 0;
+  int positives = 0;
+  for (size_t l = 0; l < curvature.size(); ++l) {
+    omega.push_back(std::max(curvature[l], 0.0) / count[l]);
+    positive += omega.back();
+    positives += omega.back() > 0;
+  }
+  const double floor = positives > 0 ? 1e-3 * positive / positives : 1.0;
+  for (double& o : omega) o = std::max(o, floor);
+  return omega;
+}
+
 // HAWQ-v1: λ_max of each layer's diagonal block, power iteration with v zero outside it.
 void hawq_v1(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
   s.form = ValueForm::distortion;
@@ -29,14 +46,16 @@ void hawq_v1(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
     const double lambda =
         power_iteration(block, probe.weight(l).numel(), o.power_iterations, o.power_tolerance, o.seed + l);
     s.raw.push_back(lambda);
-    s.score.push_back(std::max(lambda, 0.0));
   }
+  s.score = floored_omega(s.raw, std::vector<double>(probe.layers(), 1.0));
 }
 
-// HAWQ-v2: tr(H_ll)/numel_l by Hutchinson, one Rademacher v over all layers per probe. A trained net's
-// Hessian is indefinite and a probe's v_lᵀ(Hv)_l is noisy, so a layer's mean can come out negative; we
-// run at least min_probes, report the standard error, and clamp the trace at 0 (a negative curvature
-// predicts that noise lowers the loss, which rounding never does: such a layer is least sensitive).
+// HAWQ-v2: tr(H_ll)/numel_l by Hutchinson, one Rademacher v over all layers per probe. HAWQ-v2 takes Hv
+// by double backward (PyHessian), where ReLU's second derivative is 0; our finite difference of gradients
+// also sees the ReLU units that switch between w − εv and w + εv, a curvature of either sign that does not
+// vanish as ε → 0 in float32. On a trained ResNet-20 most layers' traces come out negative, many by several
+// standard errors (experiments/results/mixed_precision/README.md): bias, not probe noise. We run at least
+// min_probes, report each trace with its standard error, and floor Ω (floored_omega).
 void hawq_v2(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
   s.form = ValueForm::distortion;
   std::vector<int64_t> sizes;
@@ -46,7 +65,9 @@ void hawq_v2(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
   s.raw = t.trace;
   s.standard_error = t.standard_error;
   s.probes = t.probes;
-  for (size_t l = 0; l < probe.layers(); ++l) s.score.push_back(std::max(t.trace[l], 0.0) / numel(probe, l));
+  std::vector<double> count;
+  for (size_t l = 0; l < probe.layers(); ++l) count.push_back(numel(probe, l));
+  s.score = floored_omega(t.trace, count);
 }
 
 // Fisher: tr(F_l) ≈ mean_m B·‖ḡ_{l,m}‖² over micro-batches of B labelled images.

@@ -107,7 +107,7 @@ TEST(Allocator, ScaledCostsStayFeasible) {
   for (int trial = 0; trial < 20; ++trial) {
     ChoiceSets layers = random_layers(rng, 8, false);
     for (auto& choices : layers)
-      for (Choice& c : choices) c.cost = c.cost * 1000003 + 7 * c.bits;  // gcd 1, range ≈ 10^8
+      for (Choice& c : choices) c.cost = c.cost * 1000003 + int64_t{7} * c.bits;  // gcd 1, range ≈ 10^8
     const int64_t budget = random_budget(rng, layers);
     const Allocation a = solve_dp(layers, budget);
     EXPECT_GT(a.cost_scale, 1);
@@ -120,7 +120,7 @@ TEST(Allocator, ScaledCostsStayFeasible) {
 TEST(Allocator, TiesGiveEarlierLayersMoreBits) {
   ChoiceSets layers(2);
   for (auto& choices : layers)
-    for (int b = 2; b <= 4; ++b) choices.push_back({.bits = b, .value = 1.0 * b, .cost = 10 * b});
+    for (int b = 2; b <= 4; ++b) choices.push_back({.bits = b, .value = 1.0 * b, .cost = int64_t{10} * b});
   const Allocation a = solve_dp(layers, 70);  // 3+4 or 4+3 bits: the same value
   EXPECT_EQ(layers[0][a.pick[0]].bits, 4);
   EXPECT_EQ(layers[1][a.pick[1]].bits, 3);
@@ -129,7 +129,7 @@ TEST(Allocator, TiesGiveEarlierLayersMoreBits) {
 TEST(Allocator, BudgetOutsideTheRangeNamesBothBounds) {
   ChoiceSets layers(2);
   for (auto& choices : layers)
-    for (int b = 2; b <= 4; ++b) choices.push_back({.bits = b, .value = 1.0 * b, .cost = 10 * b});
+    for (int b = 2; b <= 4; ++b) choices.push_back({.bits = b, .value = 1.0 * b, .cost = int64_t{10} * b});
   for (const int64_t budget : {39, 81}) {
     const std::string error = test::error_of([&] { solve_dp(layers, budget); });
     EXPECT_NE(error.find("40"), std::string::npos) << error;

@@ -54,14 +54,14 @@ struct Reference {
   // Column j of H by central differences of the analytic gradient (error O(h²) ≈ 1e-10).
   MatrixXd hessian(const VectorXd& w) const {
     const double h = 1e-5;
-    MatrixXd H(w.size(), w.size());
+    MatrixXd hessian(w.size(), w.size());
     for (Eigen::Index j = 0; j < w.size(); ++j) {
       VectorXd plus = w, minus = w;
       plus(j) += h;
       minus(j) -= h;
-      H.col(j) = (gradient(plus) - gradient(minus)) / (2 * h);
+      hessian.col(j) = (gradient(plus) - gradient(minus)) / (2 * h);
     }
-    return H;
+    return hessian;
   }
 };
 
@@ -86,8 +86,8 @@ TEST(GradientProbe, FiniteDifferenceHvpMatchesTheFloat64Hessian) {
   VectorXd w(w1.size() + w2.size());
   for (size_t i = 0; i < w1.size(); ++i) w(static_cast<Eigen::Index>(i)) = w1[i];
   for (size_t i = 0; i < w2.size(); ++i) w(static_cast<Eigen::Index>(w1.size() + i)) = w2[i];
-  const MatrixXd H = ref.hessian(w);
-  EXPECT_LT((H - H.transpose()).norm(), 1e-6 * H.norm());
+  const MatrixXd hessian = ref.hessian(w);
+  EXPECT_LT((hessian - hessian.transpose()).norm(), 1e-6 * hessian.norm());
 
   GradientProbe probe(*model, {"fc1", "fc2"}, x, y);
   // The probe's gradient is the reference's.
@@ -104,7 +104,7 @@ TEST(GradientProbe, FiniteDifferenceHvpMatchesTheFloat64Hessian) {
     const WeightBlocks hv = probe.hessian_vector(blocks);
     VectorXd hv_all(w.size());
     hv_all << hv[0], hv[1];
-    const VectorXd expected = H * v;
+    const VectorXd expected = hessian * v;
     EXPECT_LT((hv_all - expected).norm(), 1e-2 * expected.norm()) << "trial " << trial;
   }
   EXPECT_EQ(fc1->weight().data().to_vector(), w1);
