@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string configs = std::string(QAT_SOURCE_DIR) + "/experiments/configs/";
-const std::vector<std::string> kTiny = {
+const std::vector<std::string> tiny_run = {
     "model.vocab_size=300", "model.layers=2",      "model.hidden=32",
     "model.heads=2",        "model.ffn=64",        "model.max_length=32",
     "model.dropout=0",      "train.batch_size=16", "train.eval_batch_size=64",
@@ -56,9 +56,9 @@ class TransformerPtq : public ::testing::Test {
 
   // Trains `train_config` tiny and returns the overrides that point `ptq_config` at it.
   std::vector<std::string> trained(const std::string& train_config, const std::vector<std::string>& extra) {
-    run(run_train, configs + train_config, with(kTiny, extra), dir_ / "float");
-    return with(with(kTiny, extra), {"init_checkpoint=" + (dir_ / "float" / "model.h5").string(),
-                                     "ptq.calib_samples=32", "quant.first_last_bits=0"});
+    run(run_train, configs + train_config, with(tiny_run, extra), dir_ / "float");
+    return with(with(tiny_run, extra), {"init_checkpoint=" + (dir_ / "float" / "model.h5").string(),
+                                        "ptq.calib_samples=32", "quant.first_last_bits=0"});
   }
 
   fs::path dir_;
