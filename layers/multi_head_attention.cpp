@@ -89,7 +89,8 @@ Variable MultiHeadAttention::forward(const Variable& x, const Tensor& additive_m
   const Variable k = call_child("k_in", split_heads(qkv, 1, heads));
   const Variable v = call_child("v_in", split_heads(qkv, 2, heads));
   // Scaling q (B·T·H elements) is cheaper than scaling the scores (B·heads·T·T).
-  Variable scores = matmul(q * (1.0f / std::sqrt(static_cast<float>(hidden / heads))), k, false, true);
+  const int64_t head_dim = hidden / heads;  // exact: the constructor checks that heads divides hidden
+  Variable scores = matmul(q * (1.0f / std::sqrt(static_cast<float>(head_dim))), k, false, true);
   if (additive_mask.defined()) scores = add_mask(scores, additive_mask);
   const Variable probs = call_child("probs_in", softmax(scores, -1));
   const Variable context = permute(matmul(probs, v), {0, 2, 1, 3});

@@ -3,7 +3,7 @@
 
 Each cell is `qat ptq CONFIG --set ptq.method=M --set ptq.weight_bits=B --set ptq.calib_seed=S [--set ...]
 --out OUT/<cell>`; a cell whose result.json exists is kept, so a killed run resumes where it stopped.
-Writes OUT/matrix.csv (one line per cell) and OUT/matrix.md (per method and bits: mean perplexity,
+--tabulate-only tables the finished cells without running any. Writes OUT/matrix.csv (one line per cell) and OUT/matrix.md (per method and bits: mean perplexity,
 accuracy, summed proxy loss, quantize seconds over the seeds done). Python 3 standard library only.
 
 Example (the gpt-small matrix of experiments/results/ptq/wordnet_gpt_small.md):
@@ -36,6 +36,8 @@ def run_cell(args, variant, bits, seed):
     cell = os.path.join(args.out, f"{variant}_w{bits}_s{seed}")
     result = os.path.join(cell, "result.json")
     if not os.path.exists(result):
+        if args.tabulate_only:
+            return None
         method, extra = VARIANTS[variant]
         command = [args.qat, "ptq", args.config, "--out", cell]
         for value in args.set + [f"ptq.method={method}", f"ptq.weight_bits={bits}",
@@ -86,6 +88,7 @@ def main():
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--bits", nargs="+", type=int, default=[2, 3, 4])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
+    parser.add_argument("--tabulate-only", action="store_true", help="tabulate the finished cells, run none")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rows = []
@@ -93,8 +96,10 @@ def main():
     for seed in args.seeds:
         for bits in args.bits:
             for variant in args.variants:
-                rows.append(run_cell(args, variant, bits, seed))
-                write_tables(args, rows)
+                row = run_cell(args, variant, bits, seed)
+                if row:
+                    rows.append(row)
+    write_tables(args, rows)
 
 
 if __name__ == "__main__":
