@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume] [--stop-after EPOCHS]\n"
-    "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
+    "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...] [--logits FILE]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat ptq CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
@@ -42,7 +42,7 @@ struct Subcommand {
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> all{
       {"train", qat::run_train, {"out", "stop-after"}, {"resume"}},
-      {"eval", qat::run_eval, {}, {}},
+      {"eval", qat::run_eval, {"logits"}, {}},
       {"compare", qat::run_compare, {"out"}, {}},
       {"ptq", qat::run_ptq, {"out"}, {}},
       {"inspect", qat::run_inspect, {}, {}},
