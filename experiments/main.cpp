@@ -23,7 +23,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: qat train CONFIG [--set field.path=value ...] [--out DIR] [--resume | --overwrite] [--stop-after "
     "EPOCHS]\n"
-    "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...]\n"
+    "       qat eval CHECKPOINT|PACKED_FILE [--set field.path=value ...] [--logits FILE]\n"
     "       qat compare CONFIG [--set field.path=value ...] [--out DIR]\n"
     "       qat ptq CONFIG [--set field.path=value ...] [--out DIR] [--overwrite]\n"
     "       qat bench --model resnet20|resnet18|mobilenetv2|bert [--batch N] [--steps K] [--warmup W]"
@@ -47,7 +47,7 @@ struct Subcommand {
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> all{
       {"train", qat::run_train, {"out", "stop-after"}, {"resume", "overwrite"}},
-      {"eval", qat::run_eval, {}, {}},
+      {"eval", qat::run_eval, {"logits"}, {}},
       {"compare", qat::run_compare, {"out"}, {}},
       {"ptq", qat::run_ptq, {"out"}, {"overwrite"}},
       {"inspect", qat::run_inspect, {"rules-out"}, {}},

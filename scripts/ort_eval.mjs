@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Runs a model written by `qat export --format onnx` in ONNX Runtime (npm onnxruntime-node) over the
 // Fashion-MNIST test set, or with --text-data FILE over the tokenized examples `qat export --text-data FILE`
-// wrote (a BERT classifier's test split), and prints one JSON line: accuracy, samples, and with
-// --dump-logits K the logits of the first K examples (to compare with the framework's own evaluation).
+// wrote (a BERT classifier's test split), or with --raw-input FILE --shape C,H,W over unlabelled float32
+// inputs (tests), and prints one JSON line: accuracy, samples, with --dump-logits K the logits of the first
+// K examples, and with --reference FILE (`qat eval --logits FILE`) how many examples have the same top class
+// as qat and the largest logit difference (to compare with the framework's own evaluation).
 //
 // usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] [--threads T]
-//                                  [--data DIR | --text-data FILE]
+//                                  [--data DIR | --text-data FILE | --raw-input FILE --shape C,H,W]
+//                                  [--reference LOGITS.json]
 // Setup: (cd scripts && npm install --ignore-scripts onnxruntime-node)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 
 const usage = 'usage: node scripts/ort_eval.mjs MODEL.onnx [--limit N] [--batch B] [--dump-logits K] ' +
-  '[--threads T] [--data DIR | --text-data FILE]';
+  '[--threads T] [--data DIR | --text-data FILE | --raw-input FILE --shape C,H,W] [--reference LOGITS.json]';
 
 function fail(message) {
   console.error(`ort_eval: error: ${message}`);
@@ -23,9 +26,11 @@ function fail(message) {
 
 function parseArgs(argv) {
   const args = { model: null, limit: 0, batch: 256, dumpLogits: 0, threads: 2,
-                 data: '/usr/share/datasets/fashion-mnist', textData: null };
+                 data: '/usr/share/datasets/fashion-mnist', textData: null, rawInput: null, shape: null,
+                 reference: null };
   const numeric = { '--limit': 'limit', '--batch': 'batch', '--dump-logits': 'dumpLogits', '--threads': 'threads' };
-  const paths = { '--data': 'data', '--text-data': 'textData' };
+  const paths = { '--data': 'data', '--text-data': 'textData', '--raw-input': 'rawInput', '--shape': 'shape',
+                  '--reference': 'reference' };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
     if (a in numeric || a in paths) {
@@ -46,6 +51,11 @@ function parseArgs(argv) {
   }
   if (args.model === null) fail(usage);
   if (args.batch === 0) fail('--batch must be positive');
+  if ((args.rawInput === null) !== (args.shape === null)) fail('--raw-input and --shape go together');
+  if (args.shape !== null) {
+    args.shape = args.shape.split(',').map(Number);
+    if (!args.shape.every((d) => Number.isInteger(d) && d > 0)) fail('--shape: expected positive integers C,H,W');
+  }
   return args;
 }
 
@@ -116,15 +126,67 @@ function loadText(file, limit) {
   };
 }
 
+// Unlabelled inputs: float32 little-endian, [count, ...shape] in one raw file.
+function loadRaw(file, shape, limit) {
+  let bytes;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    fail(`${file}: ${e.message}`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length === 0 || bytes.length % (4 * size) !== 0) {
+    fail(`${file}: ${bytes.length} bytes are not a whole number of float32 inputs of shape [${shape}]`);
+  }
+  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  const count = data.length / size;
+  return {
+    n: limit > 0 ? Math.min(limit, count) : count,
+    labels: null,
+    feeds(session, first, n) {
+      return { [session.inputNames[0]]: new ort.Tensor('float32', data.slice(first * size, (first + n) * size),
+                                                       [n, ...shape]) };
+    },
+  };
+}
+
+// The logits `qat eval --logits FILE` wrote: {"logits": [[...], ...]} in test-split order.
+function loadReference(file) {
+  let data;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`${file}: ${e.message}`);
+  }
+  if (!Array.isArray(data.logits)) fail(`${file}: expected "logits" (qat eval --logits)`);
+  return data.logits;
+}
+
 function argmax(row) {
   let best = 0;
   for (let j = 1; j < row.length; ++j) if (row[j] > row[best]) best = j;
   return best;
 }
 
+// Same top class, largest |difference| and largest |difference| / largest |expected logit| of one example.
+function compare(row, expected, agreement) {
+  if (!Array.isArray(expected) || expected.length !== row.length) fail('--reference: logits of another shape');
+  if (argmax(row) === argmax(expected)) ++agreement.top1_matches;
+  const largest = Math.max(...expected.map(Math.abs));
+  const diff = Math.max(...row.map((v, j) => Math.abs(v - expected[j])));
+  agreement.max_abs_diff = Math.max(agreement.max_abs_diff, diff);
+  agreement.max_rel_diff = Math.max(agreement.max_rel_diff, largest > 0 ? diff / largest : diff);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const set = args.textData !== null ? loadText(args.textData, args.limit) : loadImages(args.data, args.limit);
+  const set = args.textData !== null ? loadText(args.textData, args.limit)
+    : args.rawInput !== null ? loadRaw(args.rawInput, args.shape, args.limit) : loadImages(args.data, args.limit);
+  const reference = args.reference !== null ? loadReference(args.reference) : null;
+  if (reference !== null && reference.length < set.n) {
+    fail(`${args.reference}: ${reference.length} examples, fewer than the ${set.n} evaluated`);
+  }
+  const agreement = { top1_matches: 0, max_abs_diff: 0, max_rel_diff: 0 };
   // Run the graph as written, so that the exported integer grids are reproduced exactly: "basic" skips
   // the int8 kernel fusions (and MatMulNBits, which quantizes activations at run time), and
   // session.disable_quant_qdq turns off the basic level's WeightBiasQuantization, which would round
@@ -145,13 +207,17 @@ async function main() {
     classes = result.dims[1];
     for (let i = 0; i < size; ++i) {
       const row = Array.from(result.data.subarray(i * classes, (i + 1) * classes));
-      if (argmax(row) === set.labels[first + i]) ++correct;
+      if (set.labels !== null && argmax(row) === set.labels[first + i]) ++correct;
       if (first + i < args.dumpLogits) logits.push(row);
+      if (reference !== null) compare(row, reference[first + i], agreement);
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const line = { command: 'ort_eval', model: args.model, samples: set.n, correct, accuracy: correct / set.n,
-                 classes, seconds, onnxruntime: ort.env.versions?.common ?? null };
+  const labelled = set.labels !== null;
+  const line = { command: 'ort_eval', model: args.model, samples: set.n, correct: labelled ? correct : null,
+                 accuracy: labelled ? correct / set.n : null, classes, seconds,
+                 onnxruntime: ort.env.versions?.common ?? null };
+  if (reference !== null) line.reference = { file: args.reference, examples: set.n, ...agreement };
   if (args.dumpLogits > 0) line.logits = logits;
   console.log(JSON.stringify(line));
 }

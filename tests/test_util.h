@@ -1,7 +1,10 @@
 #pragma once
 // Helpers shared by the test binaries.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 #include "engine/error.h"
@@ -25,6 +28,26 @@ inline bool on_ci() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
+/// What ONNX Runtime (scripts/ort_eval.mjs) lacks here — "node" or "npm onnxruntime-node" — or "" when
+/// it can run.
+inline std::string missing_onnx_runtime() {
+  if (std::system("node --version > /dev/null 2>&1") != 0) return "node";
+  if (!std::filesystem::exists(std::string(QAT_SOURCE_DIR) + "/scripts/node_modules/onnxruntime-node"))
+    return "npm onnxruntime-node (cd scripts && npm install --ignore-scripts)";
+  return "";
+}
+
+/// The standard output of `node scripts/ort_eval.mjs MODEL ARGUMENTS` (its JSON line).
+inline std::string run_ort_eval(const std::string& model, const std::string& arguments) {
+  const std::string command =
+      "node " + std::string(QAT_SOURCE_DIR) + "/scripts/ort_eval.mjs " + model + " " + arguments;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string output;
+  char buffer[4096];
+  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) output += buffer;
+  return output;
+}
+
 /// The value of the numeric field `name` in a one-line JSON object; NaN when it is absent.
 inline double json_field(const std::string& json, const std::string& name) {
   const size_t at = json.find("\"" + name + "\": ");
@@ -41,3 +64,8 @@ inline double json_field(const std::string& json, const std::string& name) {
       GTEST_SKIP() << (what) << " not installed";                                              \
     }                                                                                          \
   } while (false)
+
+/// In a test body: skips the test when ONNX Runtime cannot run here, fails it on CI.
+#define QAT_REQUIRE_ONNX_RUNTIME()                                 \
+  QAT_REQUIRE_DATASET(::qat::test::missing_onnx_runtime().empty(), \
+                      "ONNX Runtime (" + ::qat::test::missing_onnx_runtime() + ")")

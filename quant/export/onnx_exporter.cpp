@@ -26,6 +26,7 @@
 #include "layers/sequential.h"
 #include "quant/export/onnx_graph.h"
 #include "quant/export/quantized_weight.h"
+#include "quant/export/weight_dequantize.h"
 #include "quant/fold_plan.h"
 #include "quant/quantized_layer.h"
 
@@ -89,6 +90,9 @@ class Exporter {
                      const std::string& path);
   std::string dequantize_weight(const QuantizedWeight& w, const Shape& dims, std::optional<int64_t> axis,
                                 const std::string& path);
+  std::string record_matrix(const QuantizedWeight& w, const std::string& path, const std::string& output);
+  std::string record_codes(const QuantizedWeight& w, const std::string& path);
+  std::string dense_transform(const ptq::WeightTransform& t, bool transpose, const std::string& name);
   std::string bias(WeightedLayer& layer, const std::optional<ChannelAffine>& fold, const std::string& path);
   std::string clip(const std::string& x, float lo, float hi, const std::string& output);
   std::string activation(const Activation& a, const std::string& path, const std::string& x);
@@ -235,18 +239,21 @@ std::string Exporter::weight(WeightedLayer& layer, QuantizedLayer* q,
     return graph_.floats(path + ".weight", dims, w);
   }
   const QuantizedWeight w = quantize_weight(*q, path, fold ? &*fold : nullptr);
+  if (!ptq_field(w).empty()) {
+    if (dims.size() == 2) return record_matrix(w, path, path + ".weight");
+    return op("Reshape",
+              {record_matrix(w, path, path + ".weight_matrix"),
+               graph_.int64s(path + ".weight_shape", {static_cast<int64_t>(dims.size())}, dims)},
+              path + ".weight");
+  }
   const bool per_channel = fold || w.scale.size() > 1;
   return dequantize_weight(w, dims, per_channel ? std::optional<int64_t>(0) : std::nullopt, path);
 }
 
 // Codes of shape `dims` + DequantizeLinear with scales and zero points per channel along `axis` (or per
-// tensor), in the narrowest container of at least 4 bits that holds the grid and its zero points. Records
-// with post-training fields beyond per-row grids (groups, levels, column scales, transforms) are refused.
+// tensor), in the narrowest container of at least 4 bits that holds the grid and its zero points.
 std::string Exporter::dequantize_weight(const QuantizedWeight& w, const Shape& dims,
                                         std::optional<int64_t> axis, const std::string& path) {
-  const std::string field = ptq_field(w);
-  QAT_CHECK(field.empty(), "onnx export: layer '", path, "': record field '", field,
-            "' is not supported yet (per-row grids only)");
   const auto [zp_lo, zp_hi] = std::minmax_element(w.zero_point.begin(), w.zero_point.end());
   const OnnxIntegerType type =
       onnx_integer_type(std::min(w.qmin, *zp_lo), std::max(w.qmax, *zp_hi), 4, path + ".wq");
@@ -259,6 +266,96 @@ std::string Exporter::dequantize_weight(const QuantizedWeight& w, const Shape& d
                   path + ".weight");
   if (axis) set_attribute(n, "axis", *axis);
   return path + ".weight";
+}
+
+// A post-training record (PTQ.md, "Evaluation and export") as the [out, in] float weight named `output`,
+// diag(row_scale)·Uᵀ·((c − z)·s)·V·diag(col_scale) as dequantize() computes it, built in the graph from
+// initializers: the integer codes through DequantizeLinear, MatMul by the dense transforms, Mul by the
+// column and row scales. The subgraph is constant (ONNX Runtime folds it when the session loads); the file
+// keeps the integer codes, the transforms as float matrices.
+std::string Exporter::record_matrix(const QuantizedWeight& w, const std::string& path,
+                                    const std::string& output) {
+  using Kind = ptq::WeightTransform::Kind;
+  const int64_t m = w.out_channels(), d = static_cast<int64_t>(w.codes.size()) / m;
+  const int steps =
+      (w.out.kind != Kind::none) + (w.in.kind != Kind::none) + !w.col_scale.empty() + !w.row_scale.empty();
+  std::string y = record_codes(w, path);
+  int done = 0;
+  auto apply = [&](const std::string& type, const std::vector<std::string>& inputs) {
+    ++done;
+    y = op(type, inputs, done == steps ? output : path + ".weight_step" + std::to_string(done));
+  };
+  if (w.out.kind != Kind::none) apply("MatMul", {dense_transform(w.out, true, path + ".transform_out_t"), y});
+  if (w.in.kind != Kind::none) apply("MatMul", {y, dense_transform(w.in, false, path + ".transform_in")});
+  if (!w.col_scale.empty()) apply("Mul", {y, graph_.floats(path + ".col_scale", {1, d}, w.col_scale)});
+  if (!w.row_scale.empty()) apply("Mul", {y, graph_.floats(path + ".row_scale", {m, 1}, w.row_scale)});
+  return steps == 0 ? op("Identity", {y}, output) : y;
+}
+
+// The record's ((c − z)·s) as [out, in]: its integer codes and one DequantizeLinear — per row or tensor,
+// blocked along the input axis with groups (block_size g, scales [out, ⌈in/g⌉]), block size 1 for BAQ's
+// per-column levels, whose per-element zero points are integers beside the codes and whose steps
+// (hi_r − lo_r)/(n_j − 1) are the product of a row range and a column factor, computed in the graph.
+std::string Exporter::record_codes(const QuantizedWeight& w, const std::string& path) {
+  const int64_t m = w.out_channels(), d = static_cast<int64_t>(w.codes.size()) / m;
+  Shape grid_dims;
+  std::vector<float> steps = w.scale;
+  std::vector<int64_t> zeros = w.zero_point;
+  std::optional<int64_t> axis, block;
+  if (!w.levels.empty()) {
+    grid_dims = {m, d};
+    axis = 1;
+    block = 1;
+    zeros.clear();
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t j = 0; j < d; ++j) zeros.push_back(static_cast<int64_t>(element_grid(w, r, j).zero));
+  } else if (w.group_size > 0) {
+    grid_dims = {m, (d + w.group_size - 1) / w.group_size};
+    axis = 1;
+    block = w.group_size;
+  } else if (w.scale.size() > 1) {
+    grid_dims = {m};
+    axis = 0;
+  }
+  const auto [code_lo, code_hi] = std::minmax_element(w.codes.begin(), w.codes.end());
+  const auto [zp_lo, zp_hi] = std::minmax_element(zeros.begin(), zeros.end());
+  const OnnxIntegerType type =
+      onnx_integer_type(std::min(*code_lo, *zp_lo), std::max(*code_hi, *zp_hi), 4, path + ".wq");
+  std::string scale;
+  if (!w.levels.empty()) {
+    std::vector<float> range(m), factor(d);
+    for (int64_t r = 0; r < m; ++r) range[r] = w.row_hi[r] - w.row_lo[r];
+    // n_j ≤ 1: a column of zeros (code 0, zero point 0) whatever its step.
+    for (int64_t j = 0; j < d; ++j)
+      factor[j] = w.levels[j] > 1 ? 1.0f / static_cast<float>(w.levels[j] - 1) : 0.0f;
+    scale = op("Mul",
+               {graph_.floats(path + ".weight_row_range", {m, 1}, range),
+                graph_.floats(path + ".weight_level_step", {1, d}, factor)},
+               path + ".weight_scale");
+  } else {
+    scale = graph_.floats(path + ".weight_scale", grid_dims, steps);
+  }
+  onnx::NodeProto& n = graph_.node("DequantizeLinear",
+                                   {graph_.integers(path + ".weight_code", {m, d}, w.codes, type), scale,
+                                    graph_.integers(path + ".weight_zero_point", grid_dims, zeros, type)},
+                                   path + ".weight_dequantized");
+  if (axis) set_attribute(n, "axis", *axis);
+  if (block) set_attribute(n, "block_size", *block);
+  return n.output(0);
+}
+
+// The dense n×n matrix of a transform (its transpose with `transpose`) as a float initializer.
+std::string Exporter::dense_transform(const ptq::WeightTransform& t, bool transpose,
+                                      const std::string& name) {
+  Eigen::MatrixXd q = Eigen::MatrixXd::Identity(t.n, t.n);
+  if (transpose)
+    ptq::apply_transform_transpose(t, q);
+  else
+    ptq::apply_transform(t, q);
+  std::vector<float> values(t.n * t.n);
+  for (int64_t r = 0; r < t.n; ++r)
+    for (int64_t c = 0; c < t.n; ++c) values[r * t.n + c] = static_cast<float>(q(r, c));
+  return graph_.floats(name, {t.n, t.n}, values);
 }
 
 // The layer's bias through the folded batch norm: b·k + shift (empty name: no bias at all).
@@ -313,6 +410,12 @@ std::string Exporter::matmul_weight(WeightedLayer& layer, QuantizedLayer* q, con
   if (!q || !q->weight_quantizer())
     return graph_.floats(path + ".weight", {in, out}, transposed(layer.weight().data().to_vector(), out, in));
   QuantizedWeight w = quantize_weight(*q, path);
+  if (!ptq_field(w).empty()) {
+    onnx::NodeProto& t =
+        graph_.node("Transpose", {record_matrix(w, path, path + ".weight_matrix")}, path + ".weight");
+    set_attribute(t, "perm", std::vector<int64_t>{1, 0});
+    return t.output(0);
+  }
   w.codes = transposed(w.codes, out, in);
   return dequantize_weight(w, {in, out}, w.scale.size() > 1 ? std::optional<int64_t>(1) : std::nullopt, path);
 }

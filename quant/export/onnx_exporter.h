@@ -2,7 +2,10 @@
 // ONNX export of a quantized CNN or BERT classifier as a QDQ graph (opset 21) that ONNX Runtime runs on
 // the integer grids the model is evaluated with: weights as integer codes (int4/int8) + DequantizeLinear
 // with per-channel scales, quantized layer inputs as QuantizeLinear→DequantizeLinear, batch norm folded
-// into the convolutions, the input normalization inside the graph. Everything else stays float.
+// into the convolutions, the input normalization inside the graph. Post-training records keep their codes
+// too: groups as a blocked DequantizeLinear, BAQ's column levels as block size 1, and the transforms,
+// column scales and a batch norm after an output transform as MatMul / Mul on the dequantized weight.
+// Everything else stays float.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -166,6 +166,7 @@ void write_ptq_fields(hid_t group, const QuantizedWeight& w, const std::string& 
   write_values(group, "weight_col_scale", w.col_scale, DType::f32, at);
   write_transform(group, "weight_transform_in", w.in, at);
   write_transform(group, "weight_transform_out", w.out, at);
+  write_values(group, "weight_row_scale", w.row_scale, DType::f32, at);
 }
 
 void read_ptq_fields(hid_t group, QuantizedWeight& w, const std::string& at) {
@@ -187,6 +188,9 @@ void read_ptq_fields(hid_t group, QuantizedWeight& w, const std::string& at) {
   w.col_scale = read_values<float>(group, "weight_col_scale", DType::f32, d, at);
   w.in = read_transform(group, "weight_transform_in", d, at);
   w.out = read_transform(group, "weight_transform_out", m, at);
+  w.row_scale = read_values<float>(group, "weight_row_scale", DType::f32, m, at);
+  QAT_CHECK(w.row_scale.empty() || w.out.kind != WeightTransform::Kind::none, at,
+            ": weight_row_scale without weight_transform_out (a batch norm folds into the scales then)");
 }
 
 }  // namespace qat

@@ -1,6 +1,7 @@
 #pragma once
 // The post-training fields of a quantized-weight record in the packed file (format_version 2): code
-// layout, groups, BAQ's column levels and row ranges, column scales and orthogonal transforms.
+// layout, groups, BAQ's column levels and row ranges, column scales, orthogonal transforms and the row scales
+// of a batch norm after an output transform.
 #include <hdf5.h>
 
 #include <cstdint>

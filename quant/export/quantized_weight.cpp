@@ -43,6 +43,7 @@ std::string ptq_field(const QuantizedWeight& w) {
   if (!w.col_scale.empty()) return "col_scale";
   if (w.in.kind != ptq::WeightTransform::Kind::none) return "in";
   if (w.out.kind != ptq::WeightTransform::Kind::none) return "out";
+  if (!w.row_scale.empty()) return "row_scale";
   return "";
 }
 
@@ -59,16 +60,17 @@ int64_t integer_zero_point(float offset, float scale, const std::string& what) {
 namespace {
 
 // A post-training record with the batch norm's k[r] on row r: its scales (per row, or per row and group)
-// or BAQ's row ranges. An output transform mixes the rows, so a batch norm after it cannot fold.
+// or BAQ's row ranges. An output transform mixes the rows, so then k goes after it, into row_scale.
 QuantizedWeight record_weight(const RecordQuantizer& q, const WeightedLayer& layer, const std::string& path,
                               const ChannelAffine* fold) {
   QAT_CHECK(q.initialized(), path, ".wq: no record (run qat ptq or load its checkpoint)");
   QuantizedWeight w = q.record();
   w.bias = folded_bias(layer, fold);
   if (!fold) return w;
-  QAT_CHECK(w.out.kind == ptq::WeightTransform::Kind::none, path,
-            ": record field 'out' (an output transform) mixes the rows, so the batch norm after the layer "
-            "cannot fold into its scales (not supported)");
+  if (w.out.kind != ptq::WeightTransform::Kind::none) {
+    w.row_scale = fold->k;
+    return w;
+  }
   const int64_t out = w.out_channels();
   if (w.scale.size() == 1) {
     w.scale.assign(out, w.scale[0]);

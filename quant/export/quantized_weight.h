@@ -44,13 +44,16 @@ struct QuantizedWeight {
   std::vector<float> col_scale = {};  ///< per input column, original basis (SINQ μ1, QuIP 1/D)
   ptq::WeightTransform in = {};       ///< V (d×d): the weight used is Uᵀ·Ŵ·V·diag(col_scale)
   ptq::WeightTransform out = {};      ///< U (out×out)
+  /// Per output row after the output transform: a batch norm's k folded after U, which mixes the rows
+  /// (empty: none). The weight used is then diag(row_scale)·Uᵀ·Ŵ·V·diag(col_scale).
+  std::vector<float> row_scale = {};
 
   /// Output channels (shape[0]).
   int64_t out_channels() const { return shape.at(0); }
 };
 
 /// The first post-training field `w` has beyond a per-row (or per-tensor) grid — "group_size",
-/// "code_stride", "levels", "col_scale", "in" or "out" (PTQ.md) — or "" when it has none.
+/// "code_stride", "levels", "col_scale", "in", "out" or "row_scale" (PTQ.md) — or "" when it has none.
 std::string ptq_field(const QuantizedWeight& w);
 
 /// The integer zero point −offset/scale of a grid; errors (naming `what`) when it is not an integer.
@@ -61,8 +64,8 @@ std::vector<float> folded_bias(const WeightedLayer& layer, const ChannelAffine* 
 
 /// The weight of `layer` as it is evaluated (codes checked to lie on the grid; a record quantizer's record)
 /// with its bias; with `fold`, scale[c]·k[c] per output channel (the codes stay) and the folded bias. Errors
-/// name `path` (uninitialized quantizer, scales that do not match the channels, off-grid values, a batch
-/// norm after an output transform).
+/// name `path` (uninitialized quantizer, scales that do not match the channels, off-grid values). A batch
+/// norm after an output transform goes into row_scale.
 QuantizedWeight quantize_weight(QuantizedLayer& layer, const std::string& path,
                                 const ChannelAffine* fold = nullptr);
 

@@ -37,6 +37,10 @@ std::vector<float> dequantize(const QuantizedWeight& w) {
   v = vt.transpose();
   if (!w.col_scale.empty())
     for (int64_t j = 0; j < d; ++j) v.col(j) *= static_cast<double>(w.col_scale[j]);
+  QAT_CHECK(w.row_scale.empty() || static_cast<int64_t>(w.row_scale.size()) == m,
+            "dequantize: ", w.row_scale.size(), " row scales for ", m, " output rows");
+  if (!w.row_scale.empty())
+    for (int64_t r = 0; r < m; ++r) v.row(r) *= static_cast<double>(w.row_scale[r]);
   std::vector<float> out(m * d);
   for (int64_t r = 0; r < m; ++r)
     for (int64_t j = 0; j < d; ++j) out[r * d + j] = static_cast<float>(v(r, j));

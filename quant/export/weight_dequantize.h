@@ -1,6 +1,6 @@
 #pragma once
 // The one dequantization of a quantized-weight record that simulation, export and tests share
-// (PTQ.md, "The quantized-weight record"): Uᵀ·((c − z)·s)·V·diag(col_scale).
+// (PTQ.md, "The quantized-weight record"): diag(row_scale)·Uᵀ·((c − z)·s)·V·diag(col_scale).
 #include <vector>
 
 #include "quant/export/quantized_weight.h"

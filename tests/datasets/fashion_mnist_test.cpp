@@ -79,7 +79,7 @@ TEST_F(IdxFixture, MissingFilesNameTheDebianPackage) {
 }
 
 TEST(FashionMnist, RealDataHasTheKnownSizes) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const ImageDataset train = load_fashion_mnist("train"), test = load_fashion_mnist("test");
   EXPECT_EQ(train.images.shape(), (Shape{60000, 1, 28, 28}));
   EXPECT_EQ(test.size(), 10000);

@@ -9,6 +9,7 @@
 #include "datasets/text/tokenizer.h"
 #include "datasets/text/wordnet_glosses.h"
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -23,7 +24,7 @@ std::vector<std::string> some_glosses(size_t count) {
 }
 
 TEST(Tokenizer, TrainsDeterministicallyAndRoundTrips) {
-  if (!std::filesystem::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(std::filesystem::exists(kWordNetDir), "wordnet-base");
   const auto texts = some_glosses(3000);
   const Tokenizer a = Tokenizer::train(texts, 600), b = Tokenizer::train(texts, 600);
   EXPECT_EQ(a.serialized(), b.serialized());
@@ -113,7 +114,7 @@ TEST(TextLoader, PadsToALengthStepAndMasksDeterministically) {
 }
 
 TEST(TextLoader, PackingKeepsEveryTokenInOrder) {
-  if (!std::filesystem::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(std::filesystem::exists(kWordNetDir), "wordnet-base");
   const auto texts = some_glosses(500);
   const Tokenizer tokenizer = Tokenizer::train(texts, 300);
   const TextDataset packed = pack_documents(tokenizer, texts, 16);

@@ -9,6 +9,7 @@
 #include "datasets/text/supersense_task.h"
 #include "datasets/text/wordnet_glosses.h"
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -21,7 +22,7 @@ const std::vector<Synset>& wordnet() {
 }
 
 TEST(WordNetGlosses, ReadsEverySynsetOfWordNet30) {
-  if (!fs::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kWordNetDir), "wordnet-base");
   EXPECT_EQ(wordnet().size(), 117659u);  // WordNet 3.0: 82,115 nouns, 13,767 verbs, 18,156 adj., 3,621 adv.
   std::set<int> labels;
   for (const Synset& s : wordnet()) labels.insert(s.lex_file);
@@ -57,7 +58,7 @@ TEST(WordNetGlosses, ErrorsNameTheFileAndLine) {
 }
 
 TEST(SupersenseTask, SplitIsFixedDisjointAndAbout80_10_10) {
-  if (!fs::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kWordNetDir), "wordnet-base");
   const auto train = supersense_examples(wordnet(), TextSplit::train);
   const auto valid = supersense_examples(wordnet(), TextSplit::valid);
   const auto test = supersense_examples(wordnet(), TextSplit::test);
@@ -72,7 +73,7 @@ TEST(SupersenseTask, SplitIsFixedDisjointAndAbout80_10_10) {
 }
 
 TEST(FortunesCorpus, ReadsDocuments) {
-  if (!fs::exists(kFortunesDir)) GTEST_SKIP() << "fortunes not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFortunesDir), "fortunes");
   const auto documents = load_fortunes();
   EXPECT_GT(documents.size(), 1000u);
   for (const std::string& d : documents) ASSERT_FALSE(d.empty());

@@ -10,6 +10,7 @@
 
 #include "datasets/fashion_mnist.h"
 #include "engine/error.h"
+#include "tests/test_util.h"
 
 namespace qat {
 namespace {
@@ -34,7 +35,7 @@ CommandLine compare_line(const fs::path& dir) {
 }
 
 TEST(CompareCommand, RunsEveryCellOnceAndSummarizes) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_compare_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string json = run_compare(compare_line(dir));

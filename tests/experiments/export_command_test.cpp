@@ -2,7 +2,9 @@
 // W2A2 (from the committed float checkpoint), a tiny MobileNetV2 and a tiny BERT supersense classifier
 // (with quantized attention inputs, its test split written by --text-data) — and ONNX Runtime
 // (scripts/ort_eval.mjs, npm onnxruntime-node) reaches the accuracy of `qat eval` with the same logits;
-// bad inputs name the problem.
+// post-training records of every kind (QuIP W2, SINQ W3 g64, OPTQ W4, BAQ W2 of ResNet-20 by `qat ptq`)
+// give the same top class on every example in ONNX Runtime and the same accuracy packed; bad inputs name
+// the problem.
 #include "experiments/export_command.h"
 
 #include <gtest/gtest.h>
@@ -10,11 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "autograd/grad_mode.h"
@@ -24,6 +23,7 @@
 #include "experiments/checkpoint_model.h"
 #include "experiments/data_pipeline.h"
 #include "experiments/eval_command.h"
+#include "experiments/ptq_command.h"
 #include "experiments/train_command.h"
 #include "tests/test_util.h"
 
@@ -67,23 +67,11 @@ json export_onnx_file(const fs::path& checkpoint, const fs::path& out, const fs:
   return json::parse(run_export(line));
 }
 
-// Why ONNX Runtime cannot run here, or "" when it can.
-std::string missing_runtime() {
-  if (std::system("node --version > /dev/null 2>&1") != 0) return "node not installed";
-  if (!fs::exists(kSource + "/scripts/node_modules/onnxruntime-node"))
-    return "onnxruntime-node not installed (cd scripts && npm install --ignore-scripts)";
-  return "";
-}
-
 // The JSON line of scripts/ort_eval.mjs with `arguments` (discarded when it printed none).
 json run_onnx_runtime(const fs::path& model, const std::string& arguments) {
-  const std::string command = "node " + kSource + "/scripts/ort_eval.mjs " + model.string() + " " +
-                              arguments + " --dump-logits " + std::to_string(kLogitExamples);
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string output;
-  char buffer[4096];
-  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) output += buffer;
-  return json::parse(output, nullptr, false);
+  return json::parse(
+      test::run_ort_eval(model.string(), arguments + " --dump-logits " + std::to_string(kLogitExamples)),
+      nullptr, false);
 }
 
 // The checkpoint's logits on the first kLogitExamples examples of its test split, as qat evaluates them
@@ -150,29 +138,33 @@ void check_image_model(const fs::path& dir, const fs::path& checkpoint, int min_
   EXPECT_EQ(exported["format"], "onnx");
   EXPECT_EQ(exported["bytes"].get<int64_t>(), static_cast<int64_t>(fs::file_size(dir / "model.onnx")));
   EXPECT_GT(exported["nodes"].get<int>(), min_nodes);
-  if (const std::string missing = missing_runtime(); !missing.empty()) {
-    fs::remove_all(dir);
-    GTEST_SKIP() << "ONNX Runtime check skipped: " << missing;
-  }
   expect_same_results(run_onnx_runtime(dir / "model.onnx", "--limit " + std::to_string(kTestImages)),
                       checkpoint, kTestImages);
   fs::remove_all(dir);
 }
 
 void check_resnet20(int bits) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const fs::path dir = scratch("w" + std::to_string(bits));
   check_image_model(dir, train_resnet20(dir, bits), 100);
 }
 
-TEST(ExportCommand, OnnxRuntimeMatchesQatEvalW4A4) { check_resnet20(4); }
+TEST(ExportCommand, OnnxRuntimeMatchesQatEvalW4A4) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_resnet20(4);
+}
 
-TEST(ExportCommand, OnnxRuntimeMatchesQatEvalW2A2) { check_resnet20(2); }
+TEST(ExportCommand, OnnxRuntimeMatchesQatEvalW2A2) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_resnet20(2);
+}
 
 // A MobileNetV2 of width 0.25 (depthwise convolutions, ReLU6, residual adds) trained from scratch for a few
 // steps at LSQ W3A4 with per-channel weights (3-bit codes in INT4 containers).
 TEST(ExportCommand, OnnxRuntimeMatchesQatEvalMobileNetV2) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
   const fs::path dir = scratch("mobilenetv2");
   const fs::path checkpoint =
       train("fmnist_mobilenetv2_fp32.pbtxt",
@@ -186,7 +178,8 @@ TEST(ExportCommand, OnnxRuntimeMatchesQatEvalMobileNetV2) {
 // A 2-layer BERT (hidden 32) trained from scratch for one short epoch on supersense glosses at LSQ W4A4 with
 // quantized attention inputs; ONNX Runtime runs the ids `qat export --text-data` wrote.
 TEST(ExportCommand, OnnxRuntimeMatchesQatEvalBert) {
-  if (!fs::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kWordNetDir), "wordnet-base");
+  QAT_REQUIRE_ONNX_RUNTIME();
   const fs::path dir = scratch("bert");
   const fs::path checkpoint =
       train("wordnet_bert_supersense.pbtxt",
@@ -203,15 +196,80 @@ TEST(ExportCommand, OnnxRuntimeMatchesQatEvalBert) {
   ASSERT_EQ(text["sequences"].size(), static_cast<size_t>(kTestTexts));
   EXPECT_EQ(text["labels"].size(), static_cast<size_t>(kTestTexts));
   EXPECT_EQ(text["sequences"][0][0], 2) << "sequences start with [CLS]";
-  if (const std::string missing = missing_runtime(); !missing.empty()) {
-    fs::remove_all(dir);
-    GTEST_SKIP() << "ONNX Runtime check skipped: " << missing;
-  }
   // Batches of 50 pad to their own longest text, not to qat's multiples of 16: the mask makes that moot.
   expect_same_results(
       run_onnx_runtime(dir / "model.onnx", "--batch 50 --text-data " + (dir / "test.json").string()),
       checkpoint, kTestTexts);
   fs::remove_all(dir);
+}
+
+// `qat ptq` of the float ResNet-20 (64 calibration images) with `settings`, exported to ONNX and packed:
+// ONNX Runtime (weights only, so up to float summation order) gives `qat eval`'s top class on every one
+// of kTestImages test images and its logits within float rounding (`qat eval --logits` against
+// ort_eval.mjs --reference); `qat eval` of the packed file gives the checkpoint's accuracy.
+void check_ptq_resnet20(const std::string& name, const std::vector<std::string>& settings) {
+  const fs::path dir = scratch("ptq_" + name);
+  const std::string limit = "data.test_limit=" + std::to_string(kTestImages);
+  CommandLine ptq;
+  ptq.positional = {kSource + "/experiments/configs/fmnist_resnet20_ptq.pbtxt"};
+  ptq.overrides = {"init_checkpoint=" + kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
+                   "data.train_limit=512", limit, "ptq.calib_samples=64"};
+  ptq.overrides.insert(ptq.overrides.end(), settings.begin(), settings.end());
+  ptq.options["out"] = dir.string();
+  run_ptq(ptq);
+  const fs::path checkpoint = dir / "model.h5";
+  CommandLine eval;
+  eval.positional = {checkpoint.string()};
+  eval.overrides = {limit};
+  eval.options["logits"] = (dir / "logits.json").string();
+  const json qat = json::parse(run_eval(eval));
+  export_onnx_file(checkpoint, dir / "model.onnx");
+  const json ort = json::parse(
+      test::run_ort_eval((dir / "model.onnx").string(), "--limit " + std::to_string(kTestImages) +
+                                                            " --reference " + (dir / "logits.json").string()),
+      nullptr, false);
+  ASSERT_FALSE(ort.is_discarded()) << "scripts/ort_eval.mjs printed no JSON line";
+  EXPECT_EQ(ort["reference"]["top1_matches"], kTestImages) << ort.dump();
+  EXPECT_LT(ort["reference"]["max_rel_diff"].get<double>(), 1e-4) << ort.dump();
+  // qat prints 6 significant digits; one image of kTestImages is 3e-3.
+  EXPECT_NEAR(ort["accuracy"].get<double>(), qat["test_accuracy"].get<double>(), 1e-6);
+  CommandLine pack;
+  pack.positional = {checkpoint.string()};
+  pack.options = {{"format", "packed"}, {"out", (dir / "model.packed.h5").string()}};
+  run_export(pack);
+  CommandLine packed;
+  packed.positional = {(dir / "model.packed.h5").string()};
+  packed.overrides = {limit};
+  const json integer = json::parse(run_eval(packed));
+  EXPECT_EQ(integer["inference"], "integer");
+  EXPECT_NEAR(integer["test_accuracy"].get<double>(), qat["test_accuracy"].get<double>(), 1e-6)
+      << integer.dump();
+  EXPECT_NEAR(integer["test_loss"].get<double>(), qat["test_loss"].get<double>(), 1e-4) << integer.dump();
+  fs::remove_all(dir);
+}
+
+TEST(ExportCommand, PtqQuipW2RunsInOnnxRuntimeAndPackedLikeQatEval) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_ptq_resnet20("quip_w2", {"ptq.method=quip", "ptq.weight_bits=2"});
+}
+
+TEST(ExportCommand, PtqSinqW3G64RunsInOnnxRuntimeAndPackedLikeQatEval) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_ptq_resnet20("sinq_w3", {"ptq.method=sinq", "ptq.weight_bits=3", "ptq.group_size=64"});
+}
+
+TEST(ExportCommand, PtqOptqW4RunsInOnnxRuntimeAndPackedLikeQatEval) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_ptq_resnet20("optq_w4", {"ptq.method=optq", "ptq.weight_bits=4"});
+}
+
+TEST(ExportCommand, PtqBaqW2RunsInOnnxRuntimeAndPackedLikeQatEval) {
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
+  QAT_REQUIRE_ONNX_RUNTIME();
+  check_ptq_resnet20("baq_w2", {"ptq.method=baq", "ptq.weight_bits=2"});
 }
 
 std::string error_of(const CommandLine& line) {

@@ -52,7 +52,7 @@ json command(std::string (*run)(const CommandLine&), const std::vector<std::stri
 }
 
 TEST(PackedCommand, IntegerInferenceMatchesFakeQuantizedEvalAndPayloadIsPacked) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_packed_cmd_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const fs::path checkpoint = train_w4a4(dir), packed = dir / "model.packed.h5";
@@ -95,7 +95,7 @@ TEST(PackedCommand, IntegerInferenceMatchesFakeQuantizedEvalAndPayloadIsPacked) 
 }
 
 TEST(PackedCommand, BadPackedFilesNameTheFileAndField) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_packed_bad_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const fs::path checkpoint = train_w4a4(dir), packed = dir / "model.packed.h5";

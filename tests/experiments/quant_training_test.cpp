@@ -35,7 +35,7 @@ std::string train(const std::string& method, const fs::path& out, const std::str
 }
 
 TEST(QuantTraining, NipqKeepsAccuracyResumesExactlyAndEvaluates) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_quant_train_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string whole = train("nipq", dir / "whole");
@@ -60,7 +60,7 @@ TEST(QuantTraining, NipqKeepsAccuracyResumesExactlyAndEvaluates) {
 }
 
 TEST(QuantTraining, LsqTrainsFromTheFloatCheckpointWithDistillation) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_quant_lsq_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   // The float model of the init checkpoint is the teacher.

@@ -27,7 +27,7 @@ std::string train(const std::string& config, const std::vector<std::string>& ove
 }
 
 TEST(TextTraining, PretrainFineTuneBaselineAndEval) {
-  if (!fs::exists(kWordNetDir)) GTEST_SKIP() << "wordnet-base not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kWordNetDir), "wordnet-base");
   const fs::path dir = fs::temp_directory_path() / ("qat_text_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string mlm =

@@ -34,7 +34,7 @@ std::string train(const std::vector<std::string>& overrides, const std::string& 
 }
 
 TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_train_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::string whole = train({"train.epochs=3"}, (dir / "whole").string(), false);
@@ -59,7 +59,7 @@ TEST(TrainCommand, LearnsAndResumesToTheSameNumbers) {
 
 // AdamW with gradient clipping and a weight EMA (stored in the checkpoints) also resumes exactly.
 TEST(TrainCommand, AdamWithClippingAndEmaResumesToTheSameNumbers) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_train_ema_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const std::vector<std::string> settings = {
@@ -78,7 +78,7 @@ TEST(TrainCommand, AdamWithClippingAndEmaResumesToTheSameNumbers) {
 // leaves the process in f32 afterwards; on a CPU without AVX512-BF16 it is an error that says so and
 // writes no checkpoint.
 TEST(TrainCommand, Bf16PrecisionTrainsAndRoundTripsThroughTheCheckpoint) {
-  if (!fs::exists(kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path dir = fs::temp_directory_path() / ("qat_train_bf16_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   if (!Context::bf16_supported()) {

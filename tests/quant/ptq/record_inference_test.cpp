@@ -2,8 +2,8 @@
 // projection block, classifier) and a 1×1-convolution chain with records of every kind set by
 // quantize_layer, packed and re-read, give the fake-quantized model's logits in integer inference — per-row
 // records on the int8 kernels (runs_int8), groups, column scales, transforms, BAQ's levels, weight-only
-// models and 8-bit codes beyond s8 in f32. The ONNX exporter takes per-row records and names the field of
-// the others; a batch norm after an output transform is refused by name.
+// models and 8-bit codes beyond s8 in f32; a batch norm after an output transform folds into row scales
+// after it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,21 +11,10 @@
 
 #include "autograd/grad_mode.h"
 #include "engine/random.h"
-#include "layers/activation.h"
-#include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
-#include "layers/flatten.h"
-#include "layers/linear.h"
-#include "layers/models/resnet.h"
-#include "layers/pool2d.h"
-#include "layers/sequential.h"
-#include "quant/export/onnx_exporter.h"
 #include "quant/export/packed_file.h"
 #include "quant/integer/integer_model.h"
 #include "quant/integer/layer_runner.h"
-#include "quant/quant_policy.h"
-#include "quant/quantizers/record_quantizer.h"
-#include "tests/quant/ptq/ptq_test_util.h"
+#include "tests/quant/ptq/record_fixtures.h"
 #include "tests/test_util.h"
 
 namespace qat {
@@ -33,74 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-QuantPolicy ptq_policy(const ptq::PtqOptions& o, int act_bits) {
-  QuantPolicy p;
-  p.method = o.method;
-  p.weight_bits = o.bits;
-  p.act_bits = act_bits;
-  p.ptq = o;
-  return p;
-}
-
-// Sets every layer's record by quantize_layer under random Hessians (BAQ after its first pass).
-void set_records(const QuantizedModel& q, ptq::PtqOptions o) {
-  uint64_t seed = 20;
-  for (const QuantizedSite& site : q.layers) {
-    auto& record = dynamic_cast<RecordQuantizer&>(*site.layer->weight_quantizer());
-    o.bits = record.bits();
-    const ptq::LayerWeight l = ptq::layer_weight(site.path, site.layer->layer());
-    std::vector<Eigen::MatrixXd> h;
-    for (int64_t g = 0; g < l.groups; ++g)
-      h.push_back(test::sample_hessian(l.w.cols(), 4 * l.w.cols(), ++seed));
-    const bool baq = ptq::layer_method(l, o) == "baq";
-    record.set_record(
-        ptq::quantize_layer(l, h, o, baq ? ptq::baq_first_pass(l, h, o) : std::vector<Eigen::VectorXd>{})
-            .record);
-  }
-}
-
-// The policy applied, batch-norm statistics and input ranges from training-mode passes (the records not yet
-// set pass the float weights), then the records.
-QuantizedModel quantize(Module& model, const ptq::PtqOptions& o, int act_bits) {
-  QuantizedModel q = quant::apply(model, ptq_policy(o, act_bits));
-  NoGrad no_grad;
-  Generator gen(4);
-  for (int i = 0; i < 3; ++i) model.forward(Variable(gen.normal_tensor({16, 1, 12, 12})));
-  model.eval();
-  set_records(q, o);
-  return q;
-}
-
-std::shared_ptr<Module> tiny_resnet() {
-  manual_seed(3);
-  return resnet({.widths = {16, 32}, .blocks_per_stage = 1, .in_channels = 1, .num_classes = 10});
-}
-
-// stem conv + BN + ReLU, a 1×1 convolution without batch norm, pooling and a classifier: QuIP's transforms
-// on both of the last two layers.
-std::shared_ptr<Module> pointwise_chain() {
-  manual_seed(7);
-  auto model = std::make_shared<Sequential>();
-  model->add("stem", std::make_shared<Conv2d>(Conv2dOptions{.in = 1, .out = 16, .kernel = 3, .padding = 1}));
-  model->add("bn", std::make_shared<BatchNorm2d>(BatchNorm2dOptions{.channels = 16, .fuse_relu = true}));
-  model->add("mix", std::make_shared<Conv2d>(Conv2dOptions{.in = 16, .out = 16, .kernel = 1}));
-  model->add("relu", std::make_shared<Activation>(ActivationKind::relu));
-  model->add("pool", std::make_shared<Pool2d>(Pool2dOptions{.kind = PoolKind::global_average}));
-  model->add("flatten", std::make_shared<Flatten>());
-  model->add("fc", std::make_shared<Linear>(LinearOptions{.in = 16, .out = 10}));
-  return model;
-}
-
-// Largest |logit difference| relative to the largest |logit| over a batch.
-double relative_difference(const Tensor& got, const Tensor& expected) {
-  const std::vector<float> a = got.to_vector(), b = expected.to_vector();
-  double diff = 0.0, scale = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return diff / scale;
-}
+using test::pointwise_chain;
+using test::quantize;
+using test::tiny_resnet;
 
 // Integer inference of the packed and re-read model against its fake-quantized evaluation; returns the
 // number of layers that ran int8.
@@ -119,7 +43,7 @@ int64_t expect_integer_matches(Module& model, const std::string& what) {
   const Tensor logits = IntegerModel(model, packed).forward(x);
   // Input codes of int8 layers come from the kernels' requantization, which may round a value within float
   // rounding of a code boundary the other way; f32 layers sum in another order.
-  EXPECT_LT(relative_difference(logits, fake), 1e-2) << what;
+  EXPECT_LT(test::relative_difference(logits.to_vector(), fake.to_vector()), 1e-2) << what;
   return std::count_if(packed.layers.begin(), packed.layers.end(),
                        [](const PackedLayer& l) { return runs_int8(l); });
 }
@@ -151,30 +75,23 @@ TEST(RecordInference, EveryRecordKindRunsLikeTheFakeQuantizedModel) {
   }
 }
 
-TEST(RecordInference, TransformsRunInF32AndABatchNormAfterOneIsRefused) {
+TEST(RecordInference, TransformsRunInF32WithABatchNormAfterThemAsRowScales) {
   const ptq::PtqOptions quip{.method = "quip", .bits = 3, .incoherence = "hadamard"};
   auto chain = pointwise_chain();
   const QuantizedModel q = quantize(*chain, quip, 8);
   EXPECT_EQ(dynamic_cast<RecordQuantizer&>(*q.layers[1].layer->weight_quantizer()).record().out.kind,
             ptq::WeightTransform::Kind::hadamard);
   EXPECT_EQ(expect_integer_matches(*chain, "quip hadamard"), 0);
+  // The projection shortcut's batch norm cannot fold into scales before its output transform: it goes
+  // after it, into row_scale, through the packed file.
   auto resnet = tiny_resnet();
   quantize(*resnet, quip, 8);
-  const std::string refused = test::error_of([&] { pack_model(*resnet, ""); });
-  EXPECT_NE(refused.find("layer2_0.shortcut.conv: record field 'out'"), std::string::npos) << refused;
-}
-
-TEST(RecordInference, OnnxTakesPerRowRecordsAndNamesTheFieldOfOthers) {
-  const OnnxExportOptions image{
-      .channels = 1, .height = 12, .width = 12, .mean = {}, .stddev = {}, .name = "tiny"};
-  auto per_row = tiny_resnet();
-  quantize(*per_row, {.method = "optq", .bits = 4}, 8);
-  EXPECT_GT(export_onnx(*per_row, image).graph().node_size(), 22);
-  auto grouped = tiny_resnet();
-  quantize(*grouped, {.method = "rtn", .bits = 4, .group_size = 16}, 8);
-  const std::string refused = test::error_of([&] { export_onnx(*grouped, image); });
-  EXPECT_NE(refused.find("onnx export: layer 'layer1_0.conv1': record field 'group_size'"), std::string::npos)
-      << refused;
+  const PackedModel packed = pack_model(*resnet, "");
+  const QuantizedWeight& shortcut = packed.layer("layer2_0.shortcut.conv").weight;
+  EXPECT_EQ(shortcut.out.kind, ptq::WeightTransform::Kind::hadamard);
+  EXPECT_EQ(shortcut.row_scale.size(), 32u);
+  EXPECT_EQ(ptq_field(shortcut), "code_stride");
+  expect_integer_matches(*resnet, "quip hadamard resnet");
 }
 
 }  // namespace

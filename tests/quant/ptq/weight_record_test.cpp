@@ -21,7 +21,8 @@ struct Case {
   Eigen::MatrixXd w_hat;  // the method's own quantized weight
 };
 
-// One record per feature: per row, groups, column scale with groups, transforms and odd codes, levels.
+// One record per feature: per row, groups, column scale with groups, transforms and odd codes, row scales
+// after the output transform, levels.
 std::vector<Case> records() {
   const Shape conv{12, 3, 3, 3}, linear{16, 96};
   const Eigen::MatrixXd wc = test::gaussian(12, 27, 1), wl = test::gaussian(16, 96, 2);
@@ -38,6 +39,12 @@ std::vector<Case> records() {
     const QuipResult quip = quip_quantize(wl, h.h, {.bits = 2, .incoherence = kind});
     out.push_back({"quip", quip_record(quip, linear, 2), quip.w_hat});
   }
+  // A batch norm after QuIP's output transform: its k as row scales after Uᵀ (one of them negative).
+  Case scaled = out.back();
+  scaled.name = "quip row scale";
+  for (int64_t r = 0; r < 16; ++r) scaled.record.row_scale.push_back(r == 3 ? -0.7f : 0.5f + 0.1f * r);
+  for (int64_t r = 0; r < 16; ++r) scaled.w_hat.row(r) *= scaled.record.row_scale[r];
+  out.push_back(scaled);
   const BaqResult baq = baq_quantize(w, h.h, baq_calibrate(w, h.h, 3).loss, {.rate = 3.0});
   out.push_back({"baq", baq_record(baq, linear), baq.codes.dequantize()});
   return out;
@@ -101,6 +108,7 @@ TEST(PtqWeightRecord, EveryFieldSurvivesThePackedFile) {
     EXPECT_EQ(a.row_lo, b.row_lo) << what;
     EXPECT_EQ(a.row_hi, b.row_hi) << what;
     EXPECT_EQ(a.col_scale, b.col_scale) << what;
+    EXPECT_EQ(a.row_scale, b.row_scale) << what;
     expect_same_transform(a.in, b.in, what + " V");
     expect_same_transform(a.out, b.out, what + " U");
     EXPECT_EQ(dequantize(a), dequantize(b)) << what;
