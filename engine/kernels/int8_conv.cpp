@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "engine/context.h"
@@ -16,6 +18,7 @@ using dnnl::memory;
 struct Entry {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward primitive;
+  bool picked_layouts = false;  // src and dst in the layouts its kernel chose, not the caller's NHWC
 };
 
 // The weights in the primitive's layout.
@@ -31,6 +34,14 @@ Tensor reorder_weights(const Tensor& plain_weights, const Shape& dims, const mem
 }
 
 memory::dims to_dims(const Shape& shape) { return memory::dims(shape.begin(), shape.end()); }
+
+memory::desc any_layout(const memory::desc& md) {
+  return {md.dims(), md.data_type(), memory::format_tag::any};
+}
+
+bool is_reference(const dnnl::convolution_forward::primitive_desc& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
 
 // oneDNN wants grouped weights as {g, out/g, in/g, kh, kw}; the plain bytes are the same.
 Shape grouped_dims(const Shape& w, int64_t groups) {
@@ -161,6 +172,9 @@ Tensor Int8Conv::forward(const Tensor& src) const {
 struct Int8Conv::Plan {
   dnnl::convolution_forward primitive;
   Tensor weights;  // in the primitive's layout
+  // When its kernel picked the layouts: the source's reorder into them, and the output's back to NHWC.
+  std::optional<dnnl::reorder> to_src, from_dst;
+  memory::desc src, dst;
 };
 
 // Built through the primitive cache (so creations are counted and shared between equal layers).
@@ -179,18 +193,37 @@ Int8Conv::Plan Int8Conv::make_plan(const memory::desc& src_md, const memory::des
   for (float s : epilogue_.scale) key.add(s);
   const Shape wdims = grouped_dims(primitive_weight_.shape(), params_.groups);
   const Entry& e = PrimitiveCache::get().find_or_create<Entry>(key, [&] {
-    const memory::desc weights_any(to_dims(wdims), to_dnnl(weight_.dtype()), memory::format_tag::any);
-    const memory::desc bias_md = bias_.defined() ? bias_.desc() : memory::desc();
-    const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md, weights_any, bias_md,
-        dst_md, {params_.stride, params_.stride}, {params_.dilation - 1, params_.dilation - 1},
-        {params_.padding, params_.padding}, {params_.padding, params_.padding});
-    const dnnl::convolution_forward::primitive_desc pd(
-        desc, attributes(epilogue_, shift_signed_src_ ? DType::u8 : src_type_, primitive_zero_point()),
-        Context::get().engine());
+    const auto make_pd = [&](const memory::desc& src, const memory::desc& dst) {
+      const memory::desc weights_any(to_dims(wdims), to_dnnl(weight_.dtype()), memory::format_tag::any);
+      const memory::desc bias_md = bias_.defined() ? bias_.desc() : memory::desc();
+      const dnnl::convolution_forward::desc desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights_any, bias_md,
+          dst, {params_.stride, params_.stride}, {params_.dilation - 1, params_.dilation - 1},
+          {params_.padding, params_.padding}, {params_.padding, params_.padding});
+      return dnnl::convolution_forward::primitive_desc(
+          desc, attributes(epilogue_, shift_signed_src_ ? DType::u8 : src_type_, primitive_zero_point()),
+          Context::get().engine());
+    };
+    const dnnl::convolution_forward::primitive_desc pd = make_pd(src_md, dst_md);
+    // oneDNN 2.6's AVX2 kernels refuse NHWC tensors with one channel (the image) or a 1×1 image (the
+    // classifier): oneDNN sees their strides as NCHW and falls to its reference kernels, 10–100× slower.
+    // Such a convolution runs in the layouts a jit kernel picks, with reorders around it.
+    if (is_reference(pd) && !epilogue_.accumulate) {
+      const auto picked = make_pd(any_layout(src_md), any_layout(dst_md));
+      if (!is_reference(picked)) return Entry{picked, dnnl::convolution_forward(picked), true};
+    }
     return Entry{pd, dnnl::convolution_forward(pd)};
   });
-  return {e.primitive, reorder_weights(primitive_weight_, wdims, e.pd.weights_desc())};
+  Plan plan{e.primitive, reorder_weights(primitive_weight_, wdims, e.pd.weights_desc()), {}, {}, src_md,
+            dst_md};
+  if (e.picked_layouts) {
+    const auto& eng = Context::get().engine();
+    plan.src = e.pd.src_desc();
+    plan.dst = e.pd.dst_desc();
+    plan.to_src = dnnl::reorder(dnnl::reorder::primitive_desc(eng, src_md, eng, plan.src));
+    plan.from_dst = dnnl::reorder(dnnl::reorder::primitive_desc(eng, plan.dst, eng, dst_md));
+  }
+  return plan;
 }
 
 const Int8Conv::Plan& Int8Conv::plan_for(const memory::desc& src_md, const memory::desc& dst_md) const {
@@ -232,14 +265,22 @@ void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
   const memory::desc dst_md = nhwc_desc(y, epilogue_.dst_type);
   QAT_CHECK(src.desc() == nhwc_desc(x, src_type_) && dst.desc() == dst_md, "int8 conv: input ", src.str(),
             " and output ", dst.str(), " must be NHWC");
-  const Tensor source = primitive_source(src);
-  const Plan& plan = plan_for(source.desc(), dst_md);
+  const Tensor given = primitive_source(src);
+  const Plan& plan = plan_for(given.desc(), dst_md);
+  auto& stream = Context::get().stream();
+  Tensor source = given, out = dst;
+  if (plan.to_src) {
+    source = Tensor::empty_like_desc(plan.src, given.shape());
+    out = Tensor::empty_like_desc(plan.dst, y);
+    plan.to_src->execute(stream, {{DNNL_ARG_FROM, given.memory()}, {DNNL_ARG_TO, source.memory()}});
+  }
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, source.memory()},
                                        {DNNL_ARG_WEIGHTS, plan.weights.memory()},
-                                       {DNNL_ARG_DST, dst.memory()}};
+                                       {DNNL_ARG_DST, out.memory()}};
   if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, bias_.memory());
-  auto& stream = Context::get().stream();
   plan.primitive.execute(stream, args);
+  if (plan.from_dst)
+    plan.from_dst->execute(stream, {{DNNL_ARG_FROM, out.memory()}, {DNNL_ARG_TO, dst.memory()}});
   stream.wait();
 }
 
