@@ -213,7 +213,9 @@ TEST(GradcheckGpt, TiedHeadGradientReachesTheTableThroughBothPaths) {
   sum(gpt.lm_logits(ids) * Variable(w)).backward();
   const std::vector<float> analytic = table.grad().to_vector();
   float* values = table.data().data<float>();
-  const double eps = 1e-2;
+  // A tenth of the table's N(0, 0.02²) scale: the raw embeddings enter the first layer's LayerNorm, whose
+  // curvature at that scale makes central differences over a larger step inexact.
+  const double eps = 2e-3;
   Generator pick(14);
   int nonzero = 0;
   for (int n = 0; n < 40; ++n) {
