@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 
@@ -40,7 +41,7 @@ std::vector<int64_t> header_dims(const std::vector<uint8_t>& header, int rank, c
             magic, " (expected unsigned-byte data with ", std::dec, rank, " dims)");
   std::vector<int64_t> dims;
   int64_t payload = 1;
-  for (int d = 0; d < rank; ++d) {
+  for (std::ptrdiff_t d = 0; d < rank; ++d) {
     dims.push_back(big_endian(header.data() + 4 + 4 * d));
     QAT_CHECK(dims.back() > 0, path, ": IDX dimension ", d, " is 0");
     QAT_CHECK(dims.back() <= kMaxIdxBytes / payload, path, ": IDX header declares more than ", kMaxIdxBytes,

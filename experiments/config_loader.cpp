@@ -79,7 +79,7 @@ void load_text_message(const std::string& path, google::protobuf::Message& messa
 }
 
 config::Experiment load_experiment(const std::string& path) {
-  const config::Experiment experiment = parse_experiment(read_file(path), path);
+  config::Experiment experiment = parse_experiment(read_file(path), path);
   // An empty file (or one of comments only) is far more likely a mistake than a wish for every default.
   QAT_CHECK(experiment.ByteSizeLong() > 0, "config ", path, ": sets no field (empty config?)");
   return experiment;

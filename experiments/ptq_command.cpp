@@ -146,13 +146,13 @@ std::string run_ptq(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat ptq: expected one CONFIG argument");
   const auto start = Clock::now();
   const config::Experiment e = load_experiment(line.positional[0], line.overrides);
-  const QuantPolicy policy = ptq_policy(e);  // config errors before any data is read
+  const QuantPolicy policy = ptq_policy(e);     // config errors before any data is read
+  check_block_cut(*build_model(e.model()), e);  // before the checkpoint, whose load would fail less clearly
   if (line.has("out"))
     prepare_output_directory(line.get("out"), {"model.h5", "layers.csv", "result.json"},
                              {.resume = false, .overwrite = line.has("overwrite")});
   std::map<std::string, Tensor> assets;
   const std::shared_ptr<Module> model = float_model(e, &assets);
-  check_block_cut(*model, e);
   const auto data = make_pipeline(calibration_config(e), assets);
   const Evaluation float_test = evaluate(*model, data->test());
   std::fprintf(stderr, "ptq: float model %.2f%% (perplexity %.2f) on %lld test examples\n",

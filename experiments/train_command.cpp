@@ -88,16 +88,15 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
   return teacher;
 }
 
-// The files a run writes into --out DIR.
-const std::vector<std::string> kRunFiles = {"last.h5", "best.h5", "model.h5", "metrics.jsonl", "result.json"};
-
 // --out: refused onto an earlier run unless resumed (with the same config) or overwritten.
 void prepare_run_directory(const CommandLine& line, const config::Experiment& e) {
   const std::string out = line.get("out");
   QAT_CHECK(!out.empty() || !line.has("resume"), "--resume needs --out DIR (the run to continue)");
   QAT_CHECK(!out.empty() || !line.has("overwrite"), "--overwrite needs --out DIR");
   if (out.empty()) return;
-  prepare_output_directory(out, kRunFiles, {.resume = line.has("resume"), .overwrite = line.has("overwrite")},
+  // The files a run writes into --out DIR.
+  const std::vector<std::string> run_files{"last.h5", "best.h5", "model.h5", "metrics.jsonl", "result.json"};
+  prepare_output_directory(out, run_files, {.resume = line.has("resume"), .overwrite = line.has("overwrite")},
                            "last.h5");
   if (line.has("resume")) check_resume_config((std::filesystem::path(out) / "last.h5").string(), e);
 }

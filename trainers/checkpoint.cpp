@@ -24,9 +24,9 @@ std::map<std::string, Tensor> read_group(hid_t file, const char* group_name, con
   std::map<std::string, Tensor> tensors;
   Handle group(H5Gopen2(file, group_name, H5P_DEFAULT), H5Gclose);
   QAT_CHECK(group.valid(), "checkpoint ", path, ": missing group '", group_name, "'");
-  for (const std::string& name : hdf5::member_names(group.get(), "checkpoint " + path + ": " + group_name))
-    tensors[name] =
-        hdf5::read_tensor(group.get(), name, "checkpoint " + path + ": " + group_name + "/" + name);
+  const std::string where = "checkpoint " + path + ": " + group_name;
+  for (const std::string& name : hdf5::member_names(group.get(), where))
+    tensors[name] = hdf5::read_tensor(group.get(), name, std::string(where).append("/").append(name));
   return tensors;
 }
 

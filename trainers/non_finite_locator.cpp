@@ -112,11 +112,13 @@ std::string locate_non_finite(Module& model, const std::function<Variable()>& fo
            (seen.input_finite ? " (its input is finite)" : "") + "; " + cause(lr, is_quantized(seen.type));
   if (!failure.empty()) return failure + "; " + cause(lr, false);
   const auto parameters = model.named_parameters();
-  for (auto it = parameters.rbegin(); it != parameters.rend();
-       ++it)  // backward order: nearest the loss first
-    if (!finite(it->second.grad()))
-      return "the gradient of '" + it->first + "' is the first non-finite value of the backward pass; " +
-             cause(lr, is_quantized(it->first));
+  // Backward order: the parameter nearest the loss first.
+  for (size_t i = parameters.size(); i-- > 0;) {
+    const auto& [name, parameter] = parameters[i];
+    if (!finite(parameter.grad()))
+      return "the gradient of '" + name + "' is the first non-finite value of the backward pass; " +
+             cause(lr, is_quantized(name));
+  }
   return "no non-finite value reproduced when the step was re-run; " + cause(lr, false);
 }
 

@@ -50,7 +50,7 @@ class CommandErrors : public ::testing::Test {
 
   // qat train of the small demo run (256 images, width 4) with `extra` arguments.
   static std::vector<std::string> train_args(const std::vector<std::string>& extra) {
-    std::vector<std::string> args{"train", kDemoConfig};
+    std::vector<std::string> args{"train", demo_config};
     for (const char* s : {"data.train_limit=256", "data.test_limit=128", "model.width=4",
                           "train.batch_size=64", "train.epochs=2", "data.prefetch=0"})
       args.insert(args.end(), {"--set", s});
@@ -58,22 +58,22 @@ class CommandErrors : public ::testing::Test {
     return args;
   }
 
-  static inline const std::string kDemoConfig =
+  static inline const std::string demo_config =
       std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt";
-  static inline const std::string kPtqConfig =
+  static inline const std::string ptq_config =
       std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_resnet20_ptq.pbtxt";
   fs::path dir_;
 };
 
 TEST_F(CommandErrors, BadFlagsNameTheFlag) {
-  expect_error(run_qat({"train", kDemoConfig, "--stop-after", "abc"}), {"--stop-after", "abc"});
-  expect_error(run_qat({"train", kDemoConfig, "--stop-after", "99999999999999999999"}), {"--stop-after"});
+  expect_error(run_qat({"train", demo_config, "--stop-after", "abc"}), {"--stop-after", "abc"});
+  expect_error(run_qat({"train", demo_config, "--stop-after", "99999999999999999999"}), {"--stop-after"});
   expect_error(run_qat({"bench", "--model", "resnet20", "--batch", "abc"}), {"--batch", "abc"});
   expect_error(run_qat({"bench", "--model", "resnet20", "--batch", "1000000000000"}), {"--batch"});
-  expect_error(run_qat({"train", kDemoConfig, "--frobnicate"}), {"--frobnicate"});
-  expect_error(run_qat({"train", kDemoConfig, "--out"}), {"--out", "needs a value"});
+  expect_error(run_qat({"train", demo_config, "--frobnicate"}), {"--frobnicate"});
+  expect_error(run_qat({"train", demo_config, "--out"}), {"--out", "needs a value"});
   expect_error(run_qat({"frobnicate"}), {"frobnicate"});
-  expect_error(run_qat({"train", kDemoConfig, "--resume"}), {"--resume", "--out"});
+  expect_error(run_qat({"train", demo_config, "--resume"}), {"--resume", "--out"});
 }
 
 TEST_F(CommandErrors, BadConfigsNameTheFileAndField) {
@@ -83,21 +83,21 @@ TEST_F(CommandErrors, BadConfigsNameTheFileAndField) {
   expect_error(run_qat({"train", dir_.string()}), {dir_.string(), "directory"});
   expect_error(run_qat({"train", (dir_ / "missing.pbtxt").string()}), {"missing.pbtxt", "no such file"});
   expect_error(run_qat({"train", file("bad.pbtxt", "train { lr: -0.1 }\n")}), {"bad.pbtxt", "train.lr"});
-  expect_error(run_qat({"train", kDemoConfig, "--set", "train.batch_size=0"}), {"train.batch_size: 0"});
-  expect_error(run_qat({"train", kDemoConfig, "--set", "model.width=1000000000"}), {"model.width"});
-  expect_error(run_qat({"train", kDemoConfig, "--set", "train.lr=nan"}), {"train.lr", "finite"});
-  expect_error(run_qat({"train", kDemoConfig, "--set", "quant.first_last_bits=12"}),
+  expect_error(run_qat({"train", demo_config, "--set", "train.batch_size=0"}), {"train.batch_size: 0"});
+  expect_error(run_qat({"train", demo_config, "--set", "model.width=1000000000"}), {"model.width"});
+  expect_error(run_qat({"train", demo_config, "--set", "train.lr=nan"}), {"train.lr", "finite"});
+  expect_error(run_qat({"train", demo_config, "--set", "quant.first_last_bits=12"}),
                {"quant.first_last_bits"});
-  expect_error(run_qat({"train", kDemoConfig, "--set", "train.epochs=abc"}), {"train.epochs"});
+  expect_error(run_qat({"train", demo_config, "--set", "train.epochs=abc"}), {"train.epochs"});
   EXPECT_EQ(snapshot(dir_).size(), before.size() + 3);  // only the three configs written above
 }
 
 TEST_F(CommandErrors, FilesystemErrorsNameThePath) {
   const std::string regular = file("regular", "keep me");
   const auto before = snapshot(dir_);
-  expect_error(run_qat({"train", kDemoConfig, "--out", regular + "/run"}), {regular + "/run"});
-  expect_error(run_qat({"train", kDemoConfig, "--out", regular}), {regular, "not a directory"});
-  expect_error(run_qat({"ptq", kPtqConfig, "--out", regular}), {regular, "not a directory"});
+  expect_error(run_qat({"train", demo_config, "--out", regular + "/run"}), {regular + "/run"});
+  expect_error(run_qat({"train", demo_config, "--out", regular}), {regular, "not a directory"});
+  expect_error(run_qat({"ptq", ptq_config, "--out", regular}), {regular, "not a directory"});
   expect_error(run_qat({"export", "model.h5", "--format", "onnx", "--out", dir_.string()}),
                {dir_.string(), "is a directory"});
   expect_error(run_qat({"export", "model.h5", "--format", "onnx", "--out", regular + "/x.onnx"}),
@@ -126,7 +126,7 @@ TEST_F(CommandErrors, AbsurdIdxHeadersNameTheFile) {
     const std::string data = (dir_ / "data").string();
     file("data/train-images-idx3-ubyte.gz", images);
     file("data/train-labels-idx1-ubyte.gz", labels);
-    expect_error(run_qat({"train", kDemoConfig, "--set", "data.dir=" + data}),
+    expect_error(run_qat({"train", demo_config, "--set", "data.dir=" + data}),
                  {data + "/train-images-idx3-ubyte.gz", expected});
   }
 }
@@ -149,7 +149,7 @@ TEST_F(CommandErrors, RunsAreNeverOverwrittenOrMixed) {
   const auto with_export = snapshot(dir_);
   expect_error(run_qat({"export", run + "/last.h5", "--format", "onnx", "--out", exported}),
                {exported, "--overwrite"});
-  expect_error(run_qat({"ptq", kPtqConfig, "--out", run}), {run, "--overwrite"});
+  expect_error(run_qat({"ptq", ptq_config, "--out", run}), {run, "--overwrite"});
   EXPECT_EQ(test::changed_files(with_export, snapshot(dir_)), "");
   fs::remove(exported);
   EXPECT_EQ(test::changed_files(before, snapshot(dir_)), "");

@@ -37,12 +37,12 @@ constexpr int kTestImages = 300;    // the image subset both evaluations run on
 constexpr int kTestTexts = 200;     // the text test split of the BERT run (data.test_limit)
 constexpr int kLogitExamples = 64;  // examples whose logits are compared one by one
 
-const std::string kSource = QAT_SOURCE_DIR;
+const std::string source_dir = QAT_SOURCE_DIR;
 
 // Runs `qat train` on experiments/configs/CONFIG with the overrides; returns the run's model.h5.
 fs::path train(const std::string& config, const std::vector<std::string>& overrides, const fs::path& dir) {
   CommandLine line;
-  line.positional = {kSource + "/experiments/configs/" + config};
+  line.positional = {source_dir + "/experiments/configs/" + config};
   line.overrides = overrides;
   line.options["out"] = dir.string();
   run_train(line);
@@ -52,7 +52,7 @@ fs::path train(const std::string& config, const std::vector<std::string>& overri
 // Trains the LSQ ResNet-20 from the float checkpoint for a few steps.
 fs::path train_resnet20(const fs::path& dir, int bits) {
   return train("fmnist_resnet20_lsq_w4a4.pbtxt",
-               {"init_checkpoint=" + kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
+               {"init_checkpoint=" + source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
                 "data.train_limit=256", "data.test_limit=64", "train.batch_size=64", "train.epochs=1",
                 "quant.final_epochs=0", "quant.weight_bits=" + std::to_string(bits),
                 "quant.act_bits=" + std::to_string(bits)},
@@ -127,7 +127,7 @@ void expect_same_results(const json& ort, const fs::path& checkpoint, int exampl
 }
 
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("qat_export_" + name + "_" + std::to_string(::getpid()));
+  fs::path dir = fs::temp_directory_path() / ("qat_export_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   return dir;
 }
@@ -211,8 +211,8 @@ void check_ptq_resnet20(const std::string& name, const std::vector<std::string>&
   const fs::path dir = scratch("ptq_" + name);
   const std::string limit = "data.test_limit=" + std::to_string(kTestImages);
   CommandLine ptq;
-  ptq.positional = {kSource + "/experiments/configs/fmnist_resnet20_ptq.pbtxt"};
-  ptq.overrides = {"init_checkpoint=" + kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
+  ptq.positional = {source_dir + "/experiments/configs/fmnist_resnet20_ptq.pbtxt"};
+  ptq.overrides = {"init_checkpoint=" + source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
                    "data.train_limit=512", limit, "ptq.calib_samples=64"};
   ptq.overrides.insert(ptq.overrides.end(), settings.begin(), settings.end());
   ptq.options["out"] = dir.string();
@@ -281,7 +281,7 @@ TEST(ExportCommand, BadInputsNameTheProblem) {
   fs::create_directories(dir);
   const fs::path truncated = dir / "truncated.h5";
   {
-    std::ifstream in(kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5", std::ios::binary);
+    std::ifstream in(source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5", std::ios::binary);
     std::string head(4096, '\0');
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     std::ofstream(truncated, std::ios::binary) << head;
@@ -304,14 +304,14 @@ TEST(ExportCommand, BadInputsNameTheProblem) {
   line.options = {{"format", "onnx"}};
   EXPECT_NE(error_of(line).find("--out FILE is required"), std::string::npos) << error_of(line);
 
-  line.positional = {kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5"};
+  line.positional = {source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5"};
   line.options = {
       {"format", "onnx"}, {"out", (dir / "out.onnx").string()}, {"text-data", (dir / "t.json").string()}};
   EXPECT_NE(error_of(line).find("--text-data needs a text classifier"), std::string::npos) << error_of(line);
   EXPECT_FALSE(fs::exists(dir / "out.onnx")) << "nothing is written when the text data cannot be";
 
   CommandLine convnet;
-  convnet.positional = {kSource + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
+  convnet.positional = {source_dir + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
   convnet.overrides = {"data.train_limit=64", "data.test_limit=64", "train.epochs=1", "train.batch_size=32"};
   convnet.options["out"] = (dir / "convnet").string();
   run_train(convnet);

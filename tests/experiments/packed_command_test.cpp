@@ -25,12 +25,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kTestImages = 2000;  // 0.1 points = 2 images
-const std::string kSource = QAT_SOURCE_DIR;
+const std::string source_dir = QAT_SOURCE_DIR;
 
 fs::path train_w4a4(const fs::path& dir) {
   CommandLine line;
-  line.positional = {kSource + "/experiments/configs/fmnist_resnet20_lsq_w4a4.pbtxt"};
-  line.overrides = {"init_checkpoint=" + kSource + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
+  line.positional = {source_dir + "/experiments/configs/fmnist_resnet20_lsq_w4a4.pbtxt"};
+  line.overrides = {"init_checkpoint=" + source_dir + "/experiments/checkpoints/fmnist_resnet20_fp32.h5",
                     "data.train_limit=256",
                     "data.test_limit=64",
                     "train.batch_size=64",

@@ -11,6 +11,7 @@
 #include "experiments/config_loader.h"
 #include "experiments/config_validation.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's fixed entry point
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   const size_t split = input.find("\n%%\n");

@@ -7,6 +7,7 @@
 #include "quant/export/packed_file.h"
 #include "tests/fuzz/fuzz_input_file.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's fixed entry point
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const qat::fuzz::InputFile file(data, size);
   try {

@@ -41,7 +41,7 @@ const std::vector<Linear>& bert_small_linears() {
   return layers;
 }
 
-void BM_OptqBertSmall16Linears(benchmark::State& state) {
+void optq_bert_small_16_linears(benchmark::State& state) {
   const auto& layers = bert_small_linears();
   const auto bits = static_cast<int>(state.range(0));
   for (auto _ : state)
@@ -52,7 +52,7 @@ void BM_OptqBertSmall16Linears(benchmark::State& state) {
     }
 }
 
-void BM_SinqBertSmall16Linears(benchmark::State& state) {
+void sinq_bert_small_16_linears(benchmark::State& state) {
   const auto& layers = bert_small_linears();
   const auto bits = static_cast<int>(state.range(0));
   for (auto _ : state)
@@ -61,16 +61,16 @@ void BM_SinqBertSmall16Linears(benchmark::State& state) {
 }
 
 // RTN `asym` on the tiles SINQ uses (64 columns): SINQ without its Sinkhorn scales.
-void BM_RtnBertSmall16Linears(benchmark::State& state) {
+void rtn_bert_small_16_linears(benchmark::State& state) {
   const auto& layers = bert_small_linears();
   const auto bits = static_cast<int>(state.range(0));
   for (auto _ : state)
     for (const Linear& l : layers) benchmark::DoNotOptimize(rtn_quantize(l.w, GridKind::asym, bits, 64));
 }
 
-BENCHMARK(BM_OptqBertSmall16Linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SinqBertSmall16Linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RtnBertSmall16Linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(optq_bert_small_16_linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(sinq_bert_small_16_linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(rtn_bert_small_16_linears)->Arg(4)->Arg(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace qat::ptq

@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int32_t kUint4 = 21, kInt4 = 22, kInt8 = 3, kUint8 = 2, kInt16 = 5, kUint16 = 4, kFloat = 1;
+constexpr int32_t kUint4 = 21, kInt4 = 22, kInt8 = 3, kUint8 = 2, kInt16 = 5, kUint16 = 4;
 constexpr int64_t kInputs = 32;
 
 struct Case {
@@ -32,7 +32,7 @@ struct Case {
   ptq::PtqOptions options;
 };
 
-const Case kCases[] = {
+const Case test_cases[] = {
     {"optq w4", {.method = "optq", .bits = 4}},
     {"optq w4 g16",
      {.method = "optq", .bits = 4, .group_size = 16}},  // the stem's 9 columns: one short group
@@ -148,7 +148,7 @@ void check_image_model(const std::shared_ptr<Module>& model, const Case& c, cons
 
 TEST(OnnxRecord, ConvolutionsAndLinearsOfEveryRecordKindRunInOnnxRuntime) {
   QAT_REQUIRE_ONNX_RUNTIME();
-  for (const Case& c : kCases) {
+  for (const Case& c : test_cases) {
     check_image_model(test::tiny_resnet(), c, "tiny_resnet");
     check_image_model(test::pointwise_chain(), c, "pointwise_chain");
   }
@@ -200,7 +200,7 @@ TEST(OnnxRecord, BertLinearsOfEveryRecordKindRunInOnnxRuntime) {
   const fs::path dir = scratch("bert");
   fs::create_directories(dir);
   std::ofstream(dir / "text.json") << text.dump();
-  for (const Case& c : kCases) {
+  for (const Case& c : test_cases) {
     manual_seed(4);
     Bert bert({.vocab = 40,
                .hidden = 32,
