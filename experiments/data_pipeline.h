@@ -28,6 +28,8 @@ class DataPipeline {
   virtual void check_model_input(Module& model) const {}
   /// Stored with the checkpoints, e.g. the tokenizer; empty for images.
   virtual std::map<std::string, Tensor> assets() const { return {}; }
+  /// Baselines a run reports next to its own figures, by name (e.g. a causal LM's unigram perplexity).
+  virtual std::map<std::string, double> reference_figures() const { return {}; }
 };
 
 /// The pipeline of `experiment.data.dataset`; `assets` of a checkpoint the run starts from (its

@@ -5,6 +5,7 @@
 
 #include "datasets/text/fortunes_corpus.h"
 #include "datasets/text/supersense_task.h"
+#include "datasets/text/unigram_reference.h"
 #include "datasets/text/wordnet_glosses.h"
 #include "engine/error.h"
 #include "engine/random.h"
@@ -96,12 +97,15 @@ TextPipeline::TextPipeline(const config::Experiment& e, const std::map<std::stri
             " but the tokenizer has ", tokenizer.vocab_size(), " pieces");
   const int64_t length = e.model().max_length();
   if (mlm) {
-    train_set_ = pack_documents(tokenizer, c.train, length);
-    test_set_ = pack_documents(tokenizer, c.test, length);
+    const bool separate = lm && d.separate_documents();
+    train_set_ = pack_documents(tokenizer, c.train, length, separate);
+    test_set_ = pack_documents(tokenizer, c.test, length, separate);
   } else {
     train_set_ = encode_examples(tokenizer, c.train, c.train_labels, kLexFiles, length);
     test_set_ = encode_examples(tokenizer, c.test, c.test_labels, kLexFiles, length);
   }
+  if (lm)
+    references_["unigram_perplexity"] = unigram_perplexity(train_set_, test_set_, tokenizer.vocab_size());
   const float masking = mlm && !lm ? d.mlm_probability() : 0.0f;
   train_loader_ =
       std::make_unique<TextLoader>(train_set_, TextLoaderOptions{.batch_size = e.train().batch_size(),

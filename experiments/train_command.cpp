@@ -147,6 +147,7 @@ std::string run_train(const CommandLine& line) {
       .add("best_epoch", static_cast<int64_t>(summary.best_epoch) + 1)
       .add("final_train_loss", summary.final_train_loss)
       .add("seconds", summary.seconds);
+  for (const auto& [name, value] : data->reference_figures()) result.add(name, value);
   if (!quantized.layers.empty()) add_cost(result, quantized);
   const std::string out = line.get("out");
   if (!out.empty())

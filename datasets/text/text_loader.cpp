@@ -26,18 +26,21 @@ TextDataset encode_examples(const Tokenizer& tokenizer, const std::vector<std::s
 }
 
 TextDataset pack_documents(const Tokenizer& tokenizer, const std::vector<std::string>& documents,
-                           int64_t max_length) {
+                           int64_t max_length, bool separate_documents) {
   QAT_CHECK(max_length >= 3, "pack_documents: max_length ", max_length, " leaves no room for text");
   TextDataset data;
   std::vector<int32_t> current{SpecialTokens::kCls};
-  for (const std::string& document : documents)
-    for (const int32_t id : tokenizer.encode(document)) {
-      current.push_back(id);
-      if (static_cast<int64_t>(current.size()) == max_length - 1) {
-        current.push_back(SpecialTokens::kSep);
-        data.sequences.push_back(std::exchange(current, {SpecialTokens::kCls}));
-      }
+  auto append = [&](int32_t id) {
+    current.push_back(id);
+    if (static_cast<int64_t>(current.size()) == max_length - 1) {
+      current.push_back(SpecialTokens::kSep);
+      data.sequences.push_back(std::exchange(current, {SpecialTokens::kCls}));
     }
+  };
+  for (const std::string& document : documents) {
+    for (const int32_t id : tokenizer.encode(document)) append(id);
+    if (separate_documents) append(SpecialTokens::kSep);
+  }
   if (current.size() > 1) {
     current.push_back(SpecialTokens::kSep);
     data.sequences.push_back(std::move(current));

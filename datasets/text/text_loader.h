@@ -23,10 +23,12 @@ struct TextDataset {
 /// [CLS] text [SEP] per text, cut to `max_length` tokens.
 TextDataset encode_examples(const Tokenizer& tokenizer, const std::vector<std::string>& texts,
                             const std::vector<int32_t>& labels, int num_classes, int64_t max_length);
-/// Masked-LM data: documents encoded and packed in order into sequences of at most `max_length` tokens,
-/// [CLS] doc [SEP] doc [SEP] …; a document longer than a sequence continues in the next one.
+/// Language-model data: documents encoded and packed in order into sequences of at most `max_length`
+/// tokens, [CLS] doc doc … [SEP], or with `separate_documents` [CLS] doc [SEP] doc [SEP] … [SEP] (a causal
+/// LM then sees where a document starts instead of continuing the previous one); a document longer than a
+/// sequence continues in the next one.
 TextDataset pack_documents(const Tokenizer& tokenizer, const std::vector<std::string>& documents,
-                           int64_t max_length);
+                           int64_t max_length, bool separate_documents = false);
 
 /// Loader settings.
 struct TextLoaderOptions {

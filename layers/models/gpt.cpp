@@ -13,9 +13,14 @@ namespace {
 
 constexpr float kEmbeddingStd = 0.02f;  // GPT-2's initializer range
 
+TransformerModelOptions with_pre_norm(TransformerModelOptions options) {
+  options.pre_norm = true;
+  return options;
+}
+
 }  // namespace
 
-Gpt::Gpt(const TransformerModelOptions& options) : TransformerModel(options) {
+Gpt::Gpt(const TransformerModelOptions& options) : TransformerModel(with_pre_norm(options)) {
   for (const char* table : {"tok", "pos"}) {
     const Tensor& w = child_of(*this, table, table, "Gpt").named_parameters().front().second.data();
     float* v = w.data<float>();
@@ -54,7 +59,8 @@ Variable Gpt::head(const Variable& hidden) {
   const Module& tok = child_of(*this, "tok", "tok", "Gpt");
   const Variable table = tok.named_parameters().front().second;  // "weight" [vocab, H]
   const int64_t b = hidden.dim(0), t = hidden.dim(1), h = hidden.dim(2);
-  return reshape(matmul(reshape(hidden, {b * t, h}), table, false, true), {b, t, options().vocab});
+  const Variable normalized = call_child("norm", reshape(hidden, {b * t, h}));
+  return reshape(matmul(normalized, table, false, true), {b, t, options().vocab});
 }
 
 std::shared_ptr<Gpt> gpt_small(int64_t vocab) {

@@ -1,6 +1,6 @@
 #pragma once
-// Gpt: a decoder-only causal language model on the transformer stack Bert uses, with a head tied to the
-// token embedding.
+// Gpt: a decoder-only causal language model on the transformer stack Bert uses, in GPT-2's pre-LN
+// arrangement, with a head tied to the token embedding.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,11 +9,13 @@
 
 namespace qat {
 
-/// The shared stack ("tok", "pos", "norm", "layers"; no parameters of its own). Position t attends to
-/// positions ≤ t (and never to padding); logits = h·Eᵀ with E the token embedding "tok.weight" (the tied
-/// head of Press & Wolf 2017). Both embedding tables start at N(0, 0.02²), GPT-2's initialization
-/// (Radford et al. 2019), instead of Embedding's N(0, 1): with a tied head that keeps the first logits
-/// near 0 and lets AdamW reshape them within tens of steps.
+/// The shared stack ("tok", "pos", "norm", "layers"; no parameters of its own) with pre-LN layers whatever
+/// options.pre_norm says: post-LN's normalized residual path trains far slower from scratch (Xiong et
+/// al. 2020). Position t attends to positions ≤ t (and never to padding); logits = norm(h)·Eᵀ with E the
+/// token embedding "tok.weight" (the tied head of Press & Wolf 2017, after GPT-2's final LayerNorm). Both
+/// embedding tables start at N(0, 0.02²), GPT-2's initialization (Radford et al. 2019), instead of
+/// Embedding's N(0, 1): with a tied head that keeps the first logits near 0 and lets AdamW reshape them
+/// within tens of steps.
 class Gpt : public TransformerModel {
  public:
   explicit Gpt(const TransformerModelOptions& options);
@@ -22,7 +24,7 @@ class Gpt : public TransformerModel {
   /// The causal mask [1, 1, T, T], merged with the padding of options().pad_id into [B, 1, T, T] when the
   /// batch has padding.
   Tensor attention_mask(const Tensor& ids) const override;
-  /// The tied head on hidden states [B, T, H]: [B, T, vocab].
+  /// The final LayerNorm and the tied head on the last layer's hidden states [B, T, H]: [B, T, vocab].
   Variable head(const Variable& hidden) override;
   std::string head_child() const override { return "tok"; }
   /// The options it was built with.

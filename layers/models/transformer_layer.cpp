@@ -26,10 +26,25 @@ TransformerLayer::TransformerLayer(const TransformerLayerOptions& options) : opt
 }
 
 Variable TransformerLayer::forward(const Variable& x, const Tensor& additive_mask) {
-  const Variable attended = call_child("drop1", call_masked_child(*this, "attn", x, additive_mask));
-  const Variable y = call_child("n1", x + attended);
-  const Variable ffn = call_child("drop2", call_child("f2", gelu(call_child("f1", y))));
-  return call_child("n2", y + ffn);
+  return options_.pre_norm ? forward_pre_norm(x, additive_mask) : forward_post_norm(x, additive_mask);
+}
+
+Variable TransformerLayer::attention(const Variable& x, const Tensor& additive_mask) {
+  return call_child("drop1", call_masked_child(*this, "attn", x, additive_mask));
+}
+
+Variable TransformerLayer::feed_forward(const Variable& x) {
+  return call_child("drop2", call_child("f2", gelu(call_child("f1", x))));
+}
+
+Variable TransformerLayer::forward_post_norm(const Variable& x, const Tensor& additive_mask) {
+  const Variable y = call_child("n1", x + attention(x, additive_mask));
+  return call_child("n2", y + feed_forward(y));
+}
+
+Variable TransformerLayer::forward_pre_norm(const Variable& x, const Tensor& additive_mask) {
+  const Variable y = x + attention(call_child("n1", x), additive_mask);
+  return y + feed_forward(call_child("n2", y));
 }
 
 }  // namespace qat

@@ -66,8 +66,11 @@ TransformerModel::TransformerModel(const TransformerModelOptions& options) : sta
   register_module("norm", std::make_shared<LayerNorm>(LayerNormOptions{.dim = hidden}));
   layers_ = register_module("layers", std::make_shared<Sequential>());
   for (int64_t i = 0; i < options.layers; ++i)
-    layers_->add(std::make_shared<TransformerLayer>(TransformerLayerOptions{
-        .hidden = hidden, .heads = options.heads, .ffn = options.ffn, .dropout = options.dropout}));
+    layers_->add(std::make_shared<TransformerLayer>(TransformerLayerOptions{.hidden = hidden,
+                                                                            .heads = options.heads,
+                                                                            .ffn = options.ffn,
+                                                                            .dropout = options.dropout,
+                                                                            .pre_norm = options.pre_norm}));
 }
 
 Variable TransformerModel::forward(const Variable& x) {
@@ -80,7 +83,7 @@ Variable TransformerModel::embed(const Tensor& ids) {
   check_token_ids(ids, stack_.max_len, "TransformerModel");
   const Variable embedded =
       add(call_child("tok", Variable(ids)), call_child("pos", Variable(positions(ids.dim(0), ids.dim(1)))));
-  return call_child("norm", embedded);
+  return stack_.pre_norm ? embedded : call_child("norm", embedded);
 }
 
 Variable TransformerModel::encode_masked(const Tensor& ids, const Tensor& additive_mask) {

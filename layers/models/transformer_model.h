@@ -1,6 +1,6 @@
 #pragma once
-// TransformerModel: the embeddings and post-LN transformer stack that Bert and Gpt share; each model adds
-// its attention mask and its head.
+// TransformerModel: the embeddings and transformer stack that Bert (post-LN) and Gpt (pre-LN) share; each
+// model adds its attention mask and its head.
 #include <cstdint>
 #include <memory>
 
@@ -19,20 +19,23 @@ struct TransformerModelOptions {
   int64_t layers = 0;
   int64_t heads = 0;
   int64_t ffn = 0;
-  int64_t max_len = 0;   ///< longest sequence (rows of the position table)
-  float dropout = 0.0f;  ///< in every layer, after the attention output and after the feed-forward block
-  int32_t pad_id = -1;   ///< forward() masks keys with this id (−1: no padding)
+  int64_t max_len = 0;    ///< longest sequence (rows of the position table)
+  float dropout = 0.0f;   ///< in every layer, after the attention output and after the feed-forward block
+  int32_t pad_id = -1;    ///< forward() masks keys with this id (−1: no padding)
+  bool pre_norm = false;  ///< pre-LN layers; "norm" then belongs to the head instead of the embeddings
 };
 
 /// Children: "tok" and "pos" (Embedding), "norm" (LayerNorm), "layers" (Sequential of TransformerLayer
 /// "0", "1", …); derived models register their heads after these. forward(ids) =
-/// head(encode(ids, attention_mask(ids))).
+/// head(encode(ids, attention_mask(ids))). Post-LN stacks normalize the embeddings with "norm"; pre-LN
+/// stacks leave them as they are and their head normalizes the last layer's output with it.
 class TransformerModel : public Module {
  public:
   explicit TransformerModel(const TransformerModelOptions& options);
   /// `x` holds s32 ids [B, T]; returns the head's output under the model's own mask.
   Variable forward(const Variable& x) override;
-  /// norm(tok(ids) + pos(positions)): [B, T, H] of s32 ids [B, T].
+  /// norm(tok(ids) + pos(positions)) (post-LN) or tok(ids) + pos(positions) (pre-LN): [B, T, H] of s32
+  /// ids [B, T].
   Variable embed(const Tensor& ids);
   /// Hidden states [B, T, H] of s32 ids [B, T] through every layer, under an additive mask
   /// [B|1, 1, 1|T, T] (undefined: everything attends to everything).

@@ -1,12 +1,14 @@
 // Tokenizer (trained on real glosses), MLM masking statistics and the text loader's batches.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "datasets/text/mlm_masking.h"
 #include "datasets/text/supersense_task.h"
 #include "datasets/text/text_loader.h"
 #include "datasets/text/tokenizer.h"
+#include "datasets/text/unigram_reference.h"
 #include "datasets/text/wordnet_glosses.h"
 #include "engine/error.h"
 #include "tests/test_util.h"
@@ -128,6 +130,33 @@ TEST(TextLoader, PackingKeepsEveryTokenInOrder) {
     unpacked.insert(unpacked.end(), s.begin() + 1, s.end() - 1);
   }
   EXPECT_EQ(unpacked, all);
+}
+
+TEST(TextLoader, SeparatedPackingEndsEveryDocument) {
+  QAT_REQUIRE_DATASET(std::filesystem::exists(kWordNetDir), "wordnet-base");
+  const auto texts = some_glosses(200);
+  const Tokenizer tokenizer = Tokenizer::train(texts, 300);
+  std::vector<int32_t> all;
+  for (const std::string& t : texts) {
+    for (int32_t id : tokenizer.encode(t)) all.push_back(id);
+    all.push_back(SpecialTokens::kSep);
+  }
+  std::vector<int32_t> unpacked;
+  for (const auto& s : pack_documents(tokenizer, texts, 16, true).sequences) {
+    EXPECT_EQ(s.front(), SpecialTokens::kCls);
+    EXPECT_EQ(s.back(), SpecialTokens::kSep);
+    unpacked.insert(unpacked.end(), s.begin() + 1, s.end() - 1);
+  }
+  EXPECT_EQ(unpacked, all);
+}
+
+TEST(UnigramReference, AddOneSmoothedTrainFrequenciesOnTheTestTargets) {
+  const TextDataset train{.sequences = {{2, 5, 5, 6, 3}}, .labels = {}, .num_classes = 0};
+  const TextDataset test{.sequences = {{2, 5, 7}}, .labels = {}, .num_classes = 0};
+  // Targets 5, 5, 6, 3 plus one of each of 8 ids: p(5) = 3/12, p(7) = 1/12; the first token is no target.
+  EXPECT_NEAR(unigram_perplexity(train, test, 8), std::sqrt(12.0 / 3.0 * 12.0), 1e-12);
+  const std::string e = test::error_of([&] { unigram_perplexity(train, test, 7); });
+  EXPECT_NE(e.find("unigram_perplexity: id 7 outside the vocabulary of 7"), std::string::npos) << e;
 }
 
 }  // namespace

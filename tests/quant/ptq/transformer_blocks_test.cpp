@@ -125,7 +125,8 @@ TEST(PtqTransformerBlocks, ClassifierHeadIsItsOwnBlock) {
   EXPECT_EQ(x.to_vector(), bert.forward(Variable(batches()[1])).data().to_vector());
 }
 
-// Halving every weight as it is "quantized": layer 1's qkv must see layer 0's halved output.
+// Halving every weight as it is "quantized": layer 1's qkv must see layer 0's halved output (through layer
+// 1's pre-LN norm n1).
 TEST(PtqTransformerBlocks, LaterLayersSeeQuantizedOutputs) {
   manual_seed(2);
   Gpt gpt(stack());
@@ -139,12 +140,14 @@ TEST(PtqTransformerBlocks, LaterLayersSeeQuantizedOutputs) {
     for (int64_t i = 0; i < w.numel(); ++i) w.data<float>()[i] *= 0.5f;
   };
   SequentialRunner(transformer_blocks(gpt, batches()), {}).run(batches(), halve);
-  // After the run every weight is halved: layer 1's input as the quantized model computes it.
+  // After the run every weight is halved: layer 1's qkv input as the quantized model computes it.
   NoGrad no_grad;
+  Module& layer1 = child_of(child_of(gpt, "layers", "layers", "test"), "1", "layers.1", "test");
+  Module& n1 = child_of(layer1, "n1", "layers.1.n1", "test");
   Eigen::MatrixXd h = Eigen::MatrixXd::Zero(kHidden, kHidden);
   int64_t rows = 0;
   for (const Tensor& ids : batches()) {
-    const Tensor x = gpt.run_layer(0, gpt.embed(ids), gpt.attention_mask(ids)).data();
+    const Tensor x = n1.forward(gpt.run_layer(0, gpt.embed(ids), gpt.attention_mask(ids))).data();
     const std::vector<float> v = x.to_vector();
     for (int64_t r = 0; r < x.numel() / kHidden; ++r, ++rows) {
       const Eigen::Map<const Eigen::VectorXf> row(v.data() + r * kHidden, kHidden);
