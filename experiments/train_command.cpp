@@ -72,7 +72,8 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .extra_loss = {},
           .teacher = nullptr,
           .distill_temperature = 1.0f,
-          .on_epoch_start = {}};
+          .on_epoch_start = {},
+          .log_every_steps = e.train().log_every_steps()};
 }
 
 // The full-precision teacher of quant.distill: quant.teacher_checkpoint, else the init checkpoint.
@@ -89,7 +90,8 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
 }
 
 // The files a run writes into --out DIR.
-const std::vector<std::string> kRunFiles = {"last.h5", "best.h5", "model.h5", "metrics.jsonl", "result.json"};
+const std::vector<std::string> kRunFiles = {"last.h5",       "best.h5",     "model.h5",
+                                            "metrics.jsonl", "steps.jsonl", "result.json"};
 
 // --out: refused onto an earlier run unless resumed (with the same config) or overwritten.
 void prepare_run_directory(const CommandLine& line, const config::Experiment& e) {
