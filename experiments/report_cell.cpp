@@ -8,7 +8,9 @@
 namespace qat {
 namespace {
 
-auto order(const RunKey& k) { return std::tie(k.model, k.method, k.w_bits, k.a_bits, k.budget); }
+auto order(const RunKey& k) {
+  return std::tie(k.model, k.experiment, k.method, k.w_bits, k.a_bits, k.budget);
+}
 
 void summarize_runs(ReportCell& cell) {
   std::vector<std::map<std::string, double>> values;

@@ -64,6 +64,7 @@ void measure_reference(ReportRun& run, const Measuring& m, json& problems) {
 void measure_run(ReportRun& run, const Measuring& m, json& problems) {
   if (run.checkpoint.empty()) {
     run.checkpoint_error = "no checkpoint (model.h5, best.h5, last.h5)";
+    measure_reference(run, m, problems);  // a --float reference still applies
     return;
   }
   try {
@@ -97,8 +98,9 @@ std::vector<ReportRun> read_runs(const std::vector<std::string>& dirs, const Mea
     }
   }
   std::sort(runs.begin(), runs.end(), [](const ReportRun& a, const ReportRun& b) {
-    return std::tie(a.key.model, a.key.method, a.key.w_bits, a.key.a_bits, a.key.budget, a.key.seed, a.dir) <
-           std::tie(b.key.model, b.key.method, b.key.w_bits, b.key.a_bits, b.key.budget, b.key.seed, b.dir);
+    return std::tie(a.key.model, a.key.experiment, a.key.method, a.key.w_bits, a.key.a_bits, a.key.budget,
+                    a.key.seed, a.dir) < std::tie(b.key.model, b.key.experiment, b.key.method, b.key.w_bits,
+                                                  b.key.a_bits, b.key.budget, b.key.seed, b.dir);
   });
   return runs;
 }

@@ -8,8 +8,8 @@ namespace qat {
 namespace {
 
 void key_fields(std::ostringstream& out, const RunKey& k) {
-  out << csv_field(k.model) << ',' << csv_field(k.method) << ',' << k.w_bits << ',' << k.a_bits << ','
-      << csv_field(k.budget);
+  out << csv_field(k.experiment) << ',' << csv_field(k.model) << ',' << csv_field(k.method) << ',' << k.w_bits
+      << ',' << k.a_bits << ',' << csv_field(k.budget);
 }
 
 // Columns of cells.csv besides the metric's summary: means of the run columns.
@@ -59,7 +59,7 @@ std::string csv_field(const std::string& text) {
 
 std::string runs_csv(const std::vector<ReportRun>& runs) {
   std::ostringstream out;
-  out << "dir,model,method,w_bits,a_bits,budget,seed,metric";
+  out << "dir,experiment,model,method,w_bits,a_bits,budget,seed,metric";
   for (const std::string& column : ReportRun::value_columns()) out << ',' << column;
   out << ",checkpoint,checkpoint_error,integer_unavailable\n";
   for (const ReportRun& run : runs) {
@@ -77,7 +77,7 @@ std::string runs_csv(const std::vector<ReportRun>& runs) {
 
 std::string cells_csv(const std::vector<ReportCell>& cells) {
   std::ostringstream out;
-  out << "model,method,w_bits,a_bits,budget,seeds,metric,mean,std,min,max,n,diff_to_float,pareto";
+  out << "experiment,model,method,w_bits,a_bits,budget,seeds,metric,mean,std,min,max,n,diff_to_float,pareto";
   for (const std::string& column : kCellMeans) out << ',' << column;
   out << ",fake_vs_fp32_b128,integer_speedup_b128\n";
   for (const ReportCell& cell : cells) {
@@ -95,7 +95,8 @@ std::string cells_csv(const std::vector<ReportCell>& cells) {
 
 std::string layers_csv(const std::vector<ReportRun>& runs) {
   std::ostringstream out;
-  out << "dir,model,method,w_bits,a_bits,budget,seed,index,layer,layer_w_bits,layer_a_bits,weights,macs\n";
+  out << "dir,experiment,model,method,w_bits,a_bits,budget,seed,index,layer,layer_w_bits,layer_a_bits,"
+         "weights,macs\n";
   for (const ReportRun& run : runs) {
     const auto layers = run.measures.find("layers");
     if (layers == run.measures.end()) continue;

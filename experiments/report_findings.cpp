@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string label(const RunKey& k) { return k.model + " " + k.method + " " + k.bits_label(); }
+std::string label(const RunKey& k) {
+  return k.experiment + ": " + k.model + " " + k.method + " " + k.bits_label();
+}
 
 json number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
@@ -23,7 +25,8 @@ json finding(int id, const std::string& title, const std::string& rule) {
 double float_value(const ReportCell& cell, const std::vector<ReportCell>& cells) {
   if (std::isfinite(cell.mean("float_value"))) return cell.mean("float_value");
   for (const ReportCell& c : cells)
-    if (c.key.model == cell.key.model && c.key.is_float()) return c.mean("value");
+    if (c.key.model == cell.key.model && c.key.experiment == cell.key.experiment && c.key.is_float())
+      return c.mean("value");
   return NAN;
 }
 

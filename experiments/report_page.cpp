@@ -43,13 +43,15 @@ void findings_section(std::ostringstream& out, const json& findings) {
 }
 
 void cells_section(std::ostringstream& out, const std::vector<ReportCell>& cells) {
-  out << "<h2>2. Cells</h2>\n<table>\n<tr><th class=\"l\">model</th><th class=\"l\">method</th><th "
+  out << "<h2>2. Cells</h2>\n<table>\n<tr><th class=\"l\">experiment</th><th class=\"l\">model</th><th "
+         "class=\"l\">method</th><th "
          "class=\"l\">bits"
          "</th><th>seeds</th><th>metric mean</th><th>std</th><th>float</th><th>Δ float</th><th>flip %</th>"
          "<th>ECE</th><th>spread Δ (pts)</th><th>size bytes</th><th>compression</th><th>avg W bits</th>"
          "<th>GBOPs</th><th>fp32 ms</th><th>fake ms</th><th>integer ms</th></tr>\n";
   for (const ReportCell& c : cells) {
-    out << "<tr" << (c.pareto ? " class=\"pareto\"" : "") << "><td class=\"l\">" << html_escape(c.key.model)
+    out << "<tr" << (c.pareto ? " class=\"pareto\"" : "") << "><td class=\"l\">"
+        << html_escape(c.key.experiment) << "</td><td class=\"l\">" << html_escape(c.key.model)
         << "</td><td class=\"l\">" << html_escape(c.key.method) << "</td><td class=\"l\">"
         << html_escape(c.key.bits_label()) << "</td><td>" << c.runs.size() << "</td>";
     for (const double v :

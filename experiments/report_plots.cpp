@@ -55,7 +55,7 @@ ReportPlot accuracy_vs_bits(const std::string& model, const std::vector<ReportCe
     if (c.key.is_float() && !std::isfinite(reference)) reference = c.mean("value");
     if (std::isfinite(c.mean("float_value"))) reference = c.mean("float_value");
     if (!c.key.is_float() && c.key.budget.empty() && std::isfinite(c.mean("value")))
-      by_method[c.key.method + " A" + std::to_string(c.key.a_bits)].push_back(&c);
+      by_method[c.key.experiment + ": " + c.key.method + " A" + std::to_string(c.key.a_bits)].push_back(&c);
   }
   ReportPlot plot{.section = "bits", .title = model, .svg = "", .note = ""};
   if (by_method.empty()) {
@@ -63,7 +63,7 @@ ReportPlot accuracy_vs_bits(const std::string& model, const std::vector<ReportCe
     return plot;
   }
   std::ostringstream data, script;
-  script << "set grid\nset key outside right\nset xlabel 'weight bits'\nset ylabel "
+  script << "set grid\nset key outside right font ',9'\nset xlabel 'weight bits'\nset ylabel "
          << gnuplot_quote(metric_label(metric)) << "\nset offsets 0.3, 0.3, 0, 0\nplot ";
   size_t index = 0;
   for (const auto& [method, members] : by_method) {
@@ -80,7 +80,15 @@ ReportPlot accuracy_vs_bits(const std::string& model, const std::vector<ReportCe
   const std::string file = gnuplot.data_file(slug("bits_" + model) + ".dat", data.str());
   std::string text = script.str();
   for (size_t at; (at = text.find("DATA")) != std::string::npos;) text.replace(at, 4, gnuplot_quote(file));
-  return draw(gnuplot, errors, plot, text);
+  return draw(gnuplot, errors, plot, text, 1000, 460);
+}
+
+// The float model quantized cells were measured against, as a size/quality point ("" when none).
+std::string float_reference_point(const std::string& model, const std::vector<ReportCell>& cells) {
+  for (const ReportCell& c : cells)
+    if (c.key.model == model && c.mean("float_size_bytes") > 0 && std::isfinite(c.mean("float_value")))
+      return format_number(c.mean("float_size_bytes")) + " " + format_number(c.mean("float_value")) + "\n";
+  return "";
 }
 
 ReportPlot accuracy_vs_size(const std::string& model, const std::vector<ReportCell>& cells,
@@ -117,6 +125,7 @@ ReportPlot accuracy_vs_size(const std::string& model, const std::vector<ReportCe
   if (!quantized.str().empty())
     script << ", " << gnuplot_quote(gnuplot.data_file(base + "_quantized.dat", quantized.str()))
            << " using 1:2 with points pt 7 ps 1.2 lc 'blue' title 'quantized'";
+  if (floats.str().empty()) floats << float_reference_point(model, cells);
   if (!floats.str().empty())
     script << ", " << gnuplot_quote(gnuplot.data_file(base + "_float.dat", floats.str()))
            << " using 1:2 with points pt 5 ps 1.5 lc 'red' title 'float'";
@@ -162,7 +171,7 @@ std::vector<ReportPlot> training_losses(const std::vector<ReportRun>& runs, cons
   std::map<std::string, std::vector<const ReportRun*>> panels;
   for (const ReportRun& run : runs)
     if (!run.epoch_losses.empty() || !run.step_losses.empty())
-      panels[run.key.model + " " + run.key.bits_label()].push_back(&run);
+      panels[run.key.experiment + ": " + run.key.model + " " + run.key.bits_label()].push_back(&run);
   std::vector<ReportPlot> plots;
   for (const auto& [panel, members] : panels) plots.push_back(training_loss(panel, members, gnuplot, errors));
   return plots;

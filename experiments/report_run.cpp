@@ -23,10 +23,11 @@ bool holds_run(const fs::path& dir) {
                      [&](const std::string& name) { return fs::exists(dir / name); });
 }
 
-std::vector<std::string> compare_runs(const fs::path& dir) {
+// The runs in a directory's subdirectories, sorted.
+std::vector<std::string> runs_under(const fs::path& dir) {
   std::vector<std::string> runs;
-  if (!fs::is_directory(dir / "runs")) return runs;
-  for (const auto& entry : fs::directory_iterator(dir / "runs"))
+  if (!fs::is_directory(dir)) return runs;
+  for (const auto& entry : fs::directory_iterator(dir))
     if (entry.is_directory() && holds_run(entry.path())) runs.push_back(entry.path().string());
   std::sort(runs.begin(), runs.end());
   return runs;
@@ -147,7 +148,7 @@ std::map<std::string, double> ReportRun::values() const {
   v["value"] = quality(result, measures, accuracy);
   v["float_value"] =
       accuracy ? first_of({100 * number(result, "float_test_accuracy"), 100 * number(reference, "accuracy")})
-               : std::exp(number(reference, "loss"));
+               : first_of({number(result, "float_test_perplexity"), std::exp(number(reference, "loss"))});
   v["test_loss"] = first_of({number(result, "test_loss"), number(measures, "loss")});
   v["flip_rate"] = 100 * flip_rate(top1(measures), top1(reference));
   v["ece"] = number(measures, "ece");
@@ -173,7 +174,9 @@ std::string ReportRun::metric() const { return key.model.rfind("gpt", 0) == 0 ? 
 RunDiscovery discover_runs(const std::vector<std::string>& paths) {
   RunDiscovery found;
   for (const std::string& path : paths) {
-    const std::vector<std::string> expanded = compare_runs(path);
+    // A qat compare directory holds its runs in runs/; a directory of runs (qat ptq's per method) in itself.
+    std::vector<std::string> expanded = runs_under(fs::path(path) / "runs");
+    if (expanded.empty()) expanded = runs_under(path);
     if (holds_run(path))
       found.runs.push_back(path);
     else if (!expanded.empty())

@@ -32,8 +32,9 @@ struct ReportRun {
   static const std::vector<std::string>& value_columns();
 };
 
-/// The run directories among `paths` (a `qat compare` directory expands to its runs/*, sorted) and the
-/// paths that hold no run.
+/// The run directories among `paths` (a `qat compare` directory expands to its runs/*, any other
+/// directory without a run of its own to its subdirectories that hold one, sorted) and the paths that
+/// hold no run.
 struct RunDiscovery {
   std::vector<std::string> runs;
   std::vector<std::string> not_runs;

@@ -40,7 +40,8 @@ std::string budget_of(const config::QuantConfig& q) {
 }  // namespace
 
 RunKey RunKey::of(const config::Experiment& e) {
-  RunKey key{.model = model_label(e.model()),
+  RunKey key{.experiment = e.name(),
+             .model = model_label(e.model()),
              .method = "none",
              .budget = "",
              .seed = static_cast<int64_t>(e.seed())};
@@ -58,7 +59,11 @@ RunKey RunKey::of(const config::Experiment& e) {
 }
 
 RunKey RunKey::of(const nlohmann::json& result, const std::string& directory_name) {
-  RunKey key{.model = result.value("model", "?"), .method = "?", .budget = "", .seed = 0};
+  RunKey key{.experiment = result.value("name", ""),
+             .model = result.value("model", "?"),
+             .method = "?",
+             .budget = "",
+             .seed = 0};
   if (result.value("command", "") == "ptq") {
     key.method = result.value("method", "?");
     key.w_bits = result.value("weight_bits", 32);
@@ -78,7 +83,8 @@ RunKey RunKey::of(const nlohmann::json& result, const std::string& directory_nam
 }
 
 RunKey RunKey::from_json(const nlohmann::json& j) {
-  return {.model = j.at("model"),
+  return {.experiment = j.at("experiment"),
+          .model = j.at("model"),
           .method = j.at("method"),
           .w_bits = j.at("w_bits"),
           .a_bits = j.at("a_bits"),
@@ -87,12 +93,13 @@ RunKey RunKey::from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json RunKey::to_json() const {
-  return {{"model", model},   {"method", method}, {"w_bits", w_bits},
-          {"a_bits", a_bits}, {"budget", budget}, {"seed", seed}};
+  return {{"experiment", experiment}, {"model", model},   {"method", method}, {"w_bits", w_bits},
+          {"a_bits", a_bits},         {"budget", budget}, {"seed", seed}};
 }
 
 std::string RunKey::cell() const {
-  return model + "|" + method + "|" + std::to_string(w_bits) + "/" + std::to_string(a_bits) + "|" + budget;
+  return experiment + "|" + model + "|" + method + "|" + std::to_string(w_bits) + "/" +
+         std::to_string(a_bits) + "|" + budget;
 }
 
 std::string RunKey::bits_label() const {

@@ -11,6 +11,7 @@ namespace qat {
 
 /// A run's identity. Full precision is method "none" at 32/32.
 struct RunKey {
+  std::string experiment;  ///< the config's name: runs of different experiments never share a cell
   std::string model;   ///< arch plus its non-default size ("convnet w4", "gpt 4x128", "mobilenetv2 x0.35")
   std::string method;  ///< the quant or ptq method
   int w_bits = 32;
@@ -27,7 +28,7 @@ struct RunKey {
   nlohmann::json to_json() const;
 
   bool is_float() const { return method == "none"; }
-  /// "model|method|bits|budget": equal for runs that differ only in seed.
+  /// "experiment|model|method|bits|budget": equal for runs that differ only in seed.
   std::string cell() const;
   /// "W4A4", "W3A32"-style label of the bits, or the budget.
   std::string bits_label() const;

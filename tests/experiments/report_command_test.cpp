@@ -134,8 +134,9 @@ CommandLine train_line(const fs::path& out, std::vector<std::string> extra) {
 void build_runs(const fs::path& root) {
   run_train(train_line(root / "float", {}));
   const std::string init = "init_checkpoint=" + (root / "float" / "model.h5").string();
-  CommandLine compare = train_line(
-      root / "compare", {init, "compare.methods=lsq,nipq", "compare.bits=4/4,2/2", "compare.seeds=1,2"});
+  CommandLine compare =
+      train_line(root / "compare", {init, "compare.methods=lsq,nipq", "compare.bits=4/4,2/2",
+                                    "compare.seeds=1,2", "train.log_every_steps=1"});
   run_compare(compare);
   run_train(train_line(root / "mixed",
                        {init, "quant.method=nipq", "quant.learn_bits=true", "quant.target_avg_bits=3"}));
@@ -224,6 +225,7 @@ TEST(ReportCommand, ReportsTrainedRunsAndNamesBadInput) {
   EXPECT_EQ(html.find("https:"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(html.find("<svg class=\"plot\""), std::string::npos);
+  EXPECT_NE(html.find("per step from steps.jsonl"), std::string::npos);
 
   const std::string runs_csv = read(out / "runs.csv"), cells_csv = read(out / "cells.csv");
   run_report(report_line(root));
