@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -150,7 +151,8 @@ CommandLine report_line(const fs::path& root) {
   CommandLine line;
   for (const char* dir : {"float", "compare", "mixed", "empty", "broken"})
     line.positional.push_back((root / dir).string());
-  line.options = {{"out", (root / "report").string()}, {"timing", "quick"}};
+  line.options = {
+      {"out", (root / "report").string()}, {"timing", "quick"}, {"title", "W4 <vs> W2 & \"it's\""}};
   return line;
 }
 
@@ -190,6 +192,27 @@ void expect_pareto_matches_brute_force(const std::vector<CsvRow>& cells) {
   EXPECT_EQ(marked, brute_force_front(points));
 }
 
+// scripts/check_report.mjs: the page in headless Chromium (no console error, no request besides itself,
+// every plot drawn, a screenshot that is not blank). Skipped where Debian's chromium is missing.
+void expect_page_works_in_chromium(const fs::path& out) {
+  if (!fs::exists("/usr/bin/chromium")) {
+    std::fprintf(
+        stderr,
+        "report test: /usr/bin/chromium missing, page check skipped (scripts/setup.sh installs it)\n");
+    return;
+  }
+  const std::string command = "node " + std::string(QAT_SOURCE_DIR) + "/scripts/check_report.mjs " +
+                              (out / "report.html").string() + " --screenshot " +
+                              (out / "report.png").string() + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  EXPECT_EQ(pclose(pipe), 0) << output;
+  EXPECT_TRUE(fs::exists(out / "report.png")) << output;
+}
+
 TEST(ReportCommand, ReportsTrainedRunsAndNamesBadInput) {
   QAT_REQUIRE_DATASET(fs::exists(kFashionMnistDir), "dataset-fashion-mnist");
   const fs::path root = fs::temp_directory_path() / ("qat_report_" + std::to_string(::getpid()));
@@ -226,12 +249,14 @@ TEST(ReportCommand, ReportsTrainedRunsAndNamesBadInput) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(html.find("<svg class=\"plot\""), std::string::npos);
   EXPECT_NE(html.find("per step from steps.jsonl"), std::string::npos);
+  EXPECT_NE(html.find("W4 &lt;vs&gt; W2 &amp; &quot;it&#39;s&quot;"), std::string::npos);
 
   const std::string runs_csv = read(out / "runs.csv"), cells_csv = read(out / "cells.csv");
   run_report(report_line(root));
   EXPECT_EQ(read(out / "runs.csv"), runs_csv);
   EXPECT_EQ(read(out / "cells.csv"), cells_csv);
   EXPECT_EQ(read(out / "layers.csv"), layers);
+  expect_page_works_in_chromium(out);
   fs::remove_all(root);
 }
 
