@@ -119,8 +119,9 @@ void add_costs(CheckpointModel& loaded, json& out) {
 
 }  // namespace
 
-json measure_checkpoint(const std::string& path, const TimingPlan& plan) {
-  CheckpointModel loaded = load_checkpoint_model(path, {});
+json measure_checkpoint(const std::string& path, const TimingPlan& plan,
+                        const std::vector<std::string>& overrides) {
+  CheckpointModel loaded = load_checkpoint_model(path, overrides);
   const config::Experiment& e = loaded.experiment;
   const auto data = make_pipeline(e, loaded.checkpoint.assets);
   Tensor example;
@@ -128,6 +129,7 @@ json measure_checkpoint(const std::string& path, const TimingPlan& plan) {
                                  : classify_test_split(*loaded.model, data->test(), example);
   out["key"] = RunKey::of(e).to_json();
   out["init_checkpoint"] = e.init_checkpoint();
+  out["test_limit"] = e.data().test_limit();
   add_costs(loaded, out);
   out["timing"] = plan.batches.empty() ? json(nullptr) : time_inference(loaded, example, plan);
   return out;

@@ -4,6 +4,7 @@
 // per-layer bits and MACs) and inference timing.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "experiments/inference_timing.h"
 
@@ -11,7 +12,10 @@ namespace qat {
 
 /// {"key" (RunKey), "init_checkpoint", "accuracy", "loss", "top1", "ece", "spread", "parameters",
 /// "size_bytes", "size_note", "avg_weight_bits", "avg_act_bits", "gbops", "layers": [{"path", "w_bits",
-/// "a_bits", "weights", "macs"}], "timing"} of the checkpoint at `path`; errors name the file.
-nlohmann::json measure_checkpoint(const std::string& path, const TimingPlan& plan);
+/// "a_bits", "weights", "macs"}], "timing", "test_limit"} of the checkpoint at `path` with `overrides`
+/// applied to its config (a float reference takes its run's data.test_limit, so that both predict the
+/// same examples); errors name the file.
+nlohmann::json measure_checkpoint(const std::string& path, const TimingPlan& plan,
+                                  const std::vector<std::string>& overrides = {});
 
 }  // namespace qat

@@ -52,8 +52,10 @@ void measure_reference(ReportRun& run, const Measuring& m, json& problems) {
       forced != m.floats.end() ? forced->second : run.measures.value("init_checkpoint", std::string());
   if (run.reference_checkpoint.empty()) return;
   try {
-    run.reference = m.cache.get(run.reference_checkpoint, "reference",
-                                [&] { return measure_checkpoint(run.reference_checkpoint, TimingPlan{}); });
+    const std::string limit = std::to_string(run.measures.value("test_limit", int64_t{0}));
+    run.reference = m.cache.get(run.reference_checkpoint, "reference-" + limit, [&] {
+      return measure_checkpoint(run.reference_checkpoint, TimingPlan{}, {"data.test_limit=" + limit});
+    });
   } catch (const std::exception& e) {
     problems["unreadable_references"].push_back(
         {{"dir", run.dir}, {"checkpoint", run.reference_checkpoint}, {"error", e.what()}});

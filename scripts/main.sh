@@ -21,6 +21,8 @@ fi
 $qat export $model --format packed --out out/quickstart/nipq_w2a2.packed.h5 --overwrite >/dev/null
 echo "Integer inference of out/quickstart/nipq_w2a2.packed.h5: $($qat eval out/quickstart/nipq_w2a2.packed.h5 | tail -n 1)"
 echo "$result"
-report=$($qat report out/quickstart --out out/quickstart/report --timing quick \
+# Without timing, so that the report adds seconds (evaluating the four runs and their float model);
+# `--timing quick` or `full` measures fp32 / fake-quantized / integer latency too.
+report=$($qat report out/quickstart --out out/quickstart/report --timing off \
   --title "qat quickstart: NIPQ and LSQ on ResNet-20" 2>/dev/null)
 echo "Report: $(echo "$report" | sed -n 's/.*"html": "\([^"]*\)".*/\1/p')"
