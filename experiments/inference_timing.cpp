@@ -3,6 +3,7 @@
 #include <google/protobuf/text_format.h>
 #include <omp.h>
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -75,7 +76,10 @@ TimingPlan TimingPlan::named(const std::string& name) {
 }
 
 nlohmann::json time_inference(CheckpointModel& loaded, const Tensor& example, const TimingPlan& plan) {
-  nlohmann::json out = {{"threads", omp_get_max_threads()}, {"batches", nlohmann::json::array()}};
+  double load[1] = {0};
+  getloadavg(load, 1);  // recorded: timings on a loaded machine say so
+  nlohmann::json out = {
+      {"threads", omp_get_max_threads()}, {"load_average", load[0]}, {"batches", nlohmann::json::array()}};
   QAT_CHECK(example.ndim() > 0, "timing: no test batch to shape the inputs by");
   if (example.dtype() != DType::f32) {
     out["integer"] = "token inputs: not timed by qat report";

@@ -21,7 +21,8 @@ struct TimingPlan {
 
 /// Times `loaded` (its model, an fp32 model of the same architecture, and the integer model packed from
 /// it when the engine runs it) on random inputs shaped like `example` [N, ...]. Returns
-/// {"threads", "batches": [{"batch", "fp32_ms", "fake_ms", "integer_ms"}], "integer": "" or the reason}.
+/// {"threads", "load_average" (1 min, when timed), "batches": [{"batch", "fp32_ms", "fake_ms",
+/// "integer_ms"}], "integer": "" or the reason}.
 nlohmann::json time_inference(CheckpointModel& loaded, const Tensor& example, const TimingPlan& plan);
 
 }  // namespace qat

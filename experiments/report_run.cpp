@@ -87,6 +87,9 @@ double milliseconds(const json& measures, const std::string& what, int64_t batch
 }
 
 void add_timing(const json& measures, std::map<std::string, double>& v) {
+  const auto timing = measures.find("timing");
+  v["timing_load_average"] =
+      timing != measures.end() && timing->is_object() ? number(*timing, "load_average") : kNaN;
   for (const int64_t batch : {int64_t{1}, int64_t{128}})
     for (const std::string what : {"fp32", "fake", "integer"}) {
       const double ms = milliseconds(measures, what + "_ms", batch);
@@ -137,6 +140,7 @@ const std::vector<std::string>& ReportRun::value_columns() {
                                                    "fp32_samples_per_s_b128",
                                                    "fake_samples_per_s_b128",
                                                    "integer_samples_per_s_b128",
+                                                   "timing_load_average",
                                                    "train_seconds",
                                                    "quantize_seconds"};
   return columns;
