@@ -13,7 +13,7 @@ using nlohmann::json;
 
 constexpr const char* kStyle =
     "body{font-family:system-ui,sans-serif;margin:24px;color:#222;background:#fff;max-width:1240px}"
-    "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
+    "table{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}"
     "th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eef}"
     "td.l,th.l{text-align:left}.holds{color:#060;font-weight:bold}.fails{color:#b00;font-weight:bold}"
     ".na{color:#777;font-weight:bold}.pareto{background:#efe}svg.plot{display:block;margin:8px 0}"
@@ -26,6 +26,33 @@ std::string cell_number(double value) {
   return text.empty() ? "–" : text;
 }
 
+std::string json_cell(const json& value) {
+  if (value.is_number()) return cell_number(value.get<double>());
+  if (value.is_null()) return "–";
+  return html_escape(value.is_string() ? value.get<std::string>() : value.dump());
+}
+
+// An array of flat objects as a table, one column per key of the first object.
+std::string json_table(const json& rows) {
+  std::ostringstream out;
+  out << "<table>\n<tr>";
+  for (const auto& [key, value] : rows.front().items())
+    out << "<th class=\"l\">" << html_escape(key) << "</th>";
+  out << "</tr>\n";
+  for (const json& row : rows) {
+    out << "<tr>";
+    for (const auto& [key, value] : rows.front().items()) {
+      const std::string text = json_cell(row.value(key, json(nullptr)));
+      out << "<td class=\"l";
+      if (key == "verdict") out << ' ' << verdict_class(text);
+      out << "\">" << text << "</td>";
+    }
+    out << "</tr>\n";
+  }
+  out << "</table>\n";
+  return out.str();
+}
+
 void findings_section(std::ostringstream& out, const json& findings) {
   out << "<h2>1. Findings</h2>\n";
   for (const json& f : findings) {
@@ -33,7 +60,7 @@ void findings_section(std::ostringstream& out, const json& findings) {
     out << "<h3>" << f.at("id").get<int>() << ". " << html_escape(f.at("title")) << ": <span class=\""
         << verdict_class(verdict) << "\">" << verdict << "</span></h3>\n<p>" << html_escape(f.at("rule"))
         << "</p>\n";
-    if (!f.at("cells").empty()) out << "<pre>" << html_escape(f.at("cells").dump(1)) << "</pre>\n";
+    if (!f.at("cells").empty()) out << json_table(f.at("cells"));
     if (f.contains("lowest_passing_width") && !f.at("lowest_passing_width").empty())
       out << "<p>Lowest passing width per method: <code>" << html_escape(f.at("lowest_passing_width").dump())
           << "</code></p>\n";
