@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <memory>
-#include <optional>
 
 #include "autograd/grad_mode.h"
 #include "engine/error.h"
