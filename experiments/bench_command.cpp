@@ -18,6 +18,7 @@
 #include "experiments/packed_inference.h"
 #include "experiments/precision_config.h"
 #include "experiments/quant_setup.h"
+#include "experiments/step_timing.h"
 #include "trainers/losses.h"
 #include "trainers/trainer.h"
 
@@ -63,12 +64,6 @@ config::QuantConfig quant_spec(const std::string& spec) {
   return quant;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
-}
-
 // Integer inference of a packed model against fp32 inference of its architecture (freshly initialized
 // float weights: the time does not depend on their values) on the same random batch, interleaved step by
 // step so that both see the same machine load.
@@ -84,15 +79,10 @@ std::string bench_packed(const CommandLine& line) {
   const Tensor x = Generator(0).normal_tensor({batch, loaded.experiment.model().in_channels(), 28, 28});
   std::vector<double> integer_times, float_times;
   int64_t primitives_after_warmup = 0;
-  auto seconds = [](auto&& run) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
   for (int i = 0; i < warmup + steps; ++i) {
     if (i == warmup) primitives_after_warmup = static_cast<int64_t>(PrimitiveCache::get().created());
-    const double integer = seconds([&] { loaded.model->forward(x); });
-    const double real = seconds([&] {
+    const double integer = seconds_of([&] { loaded.model->forward(x); });
+    const double real = seconds_of([&] {
       NoGrad no_grad;
       fp32->forward(Variable(x)).data().contiguous();
     });

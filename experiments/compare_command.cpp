@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "experiments/config_loader.h"
 #include "experiments/json_line.h"
+#include "experiments/sample_summary.h"
 #include "experiments/train_command.h"
 
 namespace qat {
@@ -100,7 +101,8 @@ Finished run_cell(const CommandLine& line, const Cell& cell, const fs::path& dir
   if (!done) {
     CommandLine train;
     train.positional = line.positional;
-    train.overrides = line.overrides;
+    train.overrides = {"train.log_every_steps=10"};  // the report's per-step loss; the config may change it
+    train.overrides.insert(train.overrides.end(), line.overrides.begin(), line.overrides.end());
     train.overrides.insert(train.overrides.end(),
                            {"quant.method=" + cell.method, "seed=" + std::to_string(cell.seed)});
     if (cell.method != "none")  // full precision has no bit-width (its cell says 32/32)
@@ -125,22 +127,6 @@ std::string csv(const std::vector<Finished>& runs) {
         << r.result.value("avg_weight_bits", NAN) << ',' << r.result.value("avg_act_bits", NAN) << ','
         << r.result.value("gbops", NAN) << '\n';
   return out.str();
-}
-
-struct Summary {
-  double mean = 0, std = 0, min = 0, max = 0;
-};
-
-Summary summarize(const std::vector<double>& v) {
-  Summary s{.mean = 0, .std = 0, .min = v.front(), .max = v.front()};
-  for (double x : v) {
-    s.mean += x / static_cast<double>(v.size());
-    s.min = std::min(s.min, x);
-    s.max = std::max(s.max, x);
-  }
-  for (double x : v) s.std += (x - s.mean) * (x - s.mean);
-  s.std = v.size() > 1 ? std::sqrt(s.std / static_cast<double>(v.size() - 1)) : 0.0;
-  return s;
 }
 
 // Runs grouped by (method, bits), in the order they were first listed.
@@ -178,7 +164,7 @@ std::string markdown(const config::Experiment& e, const std::vector<Finished>& r
       act_bits.push_back(r->result.value("avg_act_bits", NAN));
       gbops.push_back(r->result.value("gbops", NAN));
     }
-    const Summary a = summarize(accuracy), l = summarize(loss);
+    const SampleSummary a = summarize(accuracy), l = summarize(loss);
     out.precision(2);
     out << "| " << members.front()->cell.method << " | " << members.front()->cell.bits() << " | "
         << members.size() << " | " << a.mean << " ± " << a.std << " | " << a.min << " … " << a.max << " | ";
@@ -199,7 +185,7 @@ void write_plot_data(const std::vector<Finished>& runs, const fs::path& dir) {
   for (const auto& [key, members] : groups(runs)) {
     std::vector<double> values;
     for (const Finished* r : members) values.push_back(100.0 * r->result.value("test_accuracy", NAN));
-    const Summary s = summarize(values);
+    const SampleSummary s = summarize(values);
     accuracy << members.front()->cell.method << ' ' << members.front()->cell.weight_bits << ' ' << s.mean
              << ' ' << s.std << '\n';
   }

@@ -16,6 +16,7 @@
 #include "experiments/export_command.h"
 #include "experiments/inspect_command.h"
 #include "experiments/ptq_command.h"
+#include "experiments/report_command.h"
 #include "experiments/train_command.h"
 
 namespace {
@@ -34,7 +35,9 @@ constexpr const char* kUsage =
     "       qat allocate CONFIG [--proxy NAME] [--budget avg_bits=B|size_kb=K|gbops=G] [--bits 2,3,4] "
     "[--solver dp|greedy] [--beta B] [--seed S] [--out RULES] [--set field.path=value ...]\n"
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--overwrite] "
-    "[--set field.path=value ...]\n";
+    "[--set field.path=value ...]\n"
+    "       qat report RUN_DIRS... --out DIR [--timing full|quick|off] [--float MODEL=CHECKPOINT[,...]] "
+    "[--title TEXT]\n";
 
 // Every subcommand: its runner and the options it takes (--set is always taken).
 struct Subcommand {
@@ -53,6 +56,7 @@ const std::vector<Subcommand>& subcommands() {
       {"inspect", qat::run_inspect, {"rules-out"}, {}},
       {"allocate", qat::run_allocate, {"proxy", "budget", "bits", "solver", "beta", "seed", "out"}, {}},
       {"export", qat::run_export, {"format", "out", "text-data"}, {"overwrite"}},
+      {"report", qat::run_report, {"out", "timing", "float", "title"}, {}},
       {"bench",
        qat::run_bench,
        {"model", "packed", "batch", "steps", "warmup", "mode", "quant", "precision"},

@@ -72,7 +72,8 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .extra_loss = {},
           .teacher = nullptr,
           .distill_temperature = 1.0f,
-          .on_epoch_start = {}};
+          .on_epoch_start = {},
+          .log_every_steps = e.train().log_every_steps()};
 }
 
 // The full-precision teacher of quant.distill: quant.teacher_checkpoint, else the init checkpoint.
@@ -95,7 +96,8 @@ void prepare_run_directory(const CommandLine& line, const config::Experiment& e)
   QAT_CHECK(!out.empty() || !line.has("overwrite"), "--overwrite needs --out DIR");
   if (out.empty()) return;
   // The files a run writes into --out DIR.
-  const std::vector<std::string> run_files{"last.h5", "best.h5", "model.h5", "metrics.jsonl", "result.json"};
+  const std::vector<std::string> run_files{"last.h5",       "best.h5",     "model.h5",
+                                           "metrics.jsonl", "steps.jsonl", "result.json"};
   prepare_output_directory(out, run_files, {.resume = line.has("resume"), .overwrite = line.has("overwrite")},
                            "last.h5");
   if (line.has("resume")) check_resume_config((std::filesystem::path(out) / "last.h5").string(), e);

@@ -32,6 +32,15 @@ std::string epoch_line(int epoch, const std::string& phase, double loss, double 
   return out.str();
 }
 
+// One line of steps.jsonl; `step` counts from the start of training.
+std::string step_line(int epoch, int64_t step, double loss, double lr) {
+  std::ostringstream out;
+  out.precision(6);
+  out << "{\"epoch\": " << epoch << ", \"step\": " << step << ", \"loss\": " << loss << ", \"lr\": " << lr
+      << "}";
+  return out.str();
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -51,7 +60,7 @@ Trainer::Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, Lo
   if (options_.ema_decay > 0.0f) ema_ = std::make_unique<WeightEma>(model_, options_.ema_decay);
 }
 
-double Trainer::train_epoch(BatchStream& train, int epoch) {
+double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& steps_log) {
   model_.train();
   const LrSchedule schedule(options_.schedule, options_.epochs);
   const int64_t steps = train.batches_per_epoch();
@@ -76,6 +85,8 @@ double Trainer::train_epoch(BatchStream& train, int epoch) {
     optimizer_.step();
     if (ema_) ema_->update();
     total += value;
+    if (options_.log_every_steps > 0 && (step + 1) % options_.log_every_steps == 0)
+      steps_log.append(step_line(epoch, epoch * steps + step + 1, value, optimizer_.lr()));
     progress.step(total / static_cast<double>(step + 1), batch.targets.dim(0));
   }
   progress.finish();
@@ -111,13 +122,17 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   TrainSummary summary;
   if (!options_.out_dir.empty()) std::filesystem::create_directories(options_.out_dir);
   const MetricsLog log(options_.out_dir.empty() ? "" : path_in(options_.out_dir, "metrics.jsonl"));
+  const MetricsLog steps_log(options_.out_dir.empty() || options_.log_every_steps <= 0
+                                 ? ""
+                                 : path_in(options_.out_dir, "steps.jsonl"));
   const int first = restore(summary);
   log.truncate_from_epoch(first);
+  steps_log.truncate_from_epoch(first);
   const int last = options_.stop_after > 0 ? std::min(options_.stop_after, options_.epochs) : options_.epochs;
   for (int epoch = first; epoch < last; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     if (options_.on_epoch_start) options_.on_epoch_start(epoch);
-    summary.final_train_loss = train_epoch(train, epoch);
+    summary.final_train_loss = train_epoch(train, epoch, steps_log);
     log.append(epoch_line(epoch, options_.label, summary.final_train_loss, -1, optimizer_.lr(),
                           seconds_since(epoch_start)));
     summary.final_test = evaluate(test);

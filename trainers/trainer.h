@@ -9,6 +9,7 @@
 #include "trainers/batch_stream.h"
 #include "trainers/evaluation.h"
 #include "trainers/lr_schedule.h"
+#include "trainers/metrics_log.h"
 #include "trainers/optimizer.h"
 #include "trainers/weight_ema.h"
 
@@ -34,6 +35,8 @@ struct TrainerOptions {
   float distill_temperature = 1.0f;
   /// Called before every epoch, also on resume (e.g. to switch to a final phase); unset = nothing.
   std::function<void(int epoch)> on_epoch_start;
+  /// Every this many steps, a line {"epoch", "step", "loss", "lr"} in out_dir/steps.jsonl (0 = off).
+  int log_every_steps = 0;
 };
 
 /// What fit() returns.
@@ -56,7 +59,7 @@ class Trainer {
   Evaluation evaluate(BatchStream& data);
 
  private:
-  double train_epoch(BatchStream& train, int epoch);
+  double train_epoch(BatchStream& train, int epoch, const MetricsLog& steps_log);
   Variable step_loss(const Batch& batch);
   void save(const std::string& name, int epoch, const TrainSummary& summary);
   void save_final_model(const TrainSummary& summary);
