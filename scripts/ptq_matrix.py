@@ -3,8 +3,9 @@
 
 Each cell is `qat ptq CONFIG --set ptq.method=M --set ptq.weight_bits=B --set ptq.calib_seed=S [--set ...]
 --out OUT/<cell>`; a cell whose result.json exists is kept, so a killed run resumes where it stopped.
---tabulate-only tables the finished cells without running any. Writes OUT/matrix.csv (one line per cell) and OUT/matrix.md (per method and bits: mean perplexity,
-accuracy, summed proxy loss, quantize seconds over the seeds done). Python 3 standard library only.
+--tabulate-only tables the finished cells without running any. Writes OUT/matrix.csv (one line per cell)
+and OUT/matrix.md (per method and bits: mean ± sample std over the seeds done of perplexity, accuracy and
+summed proxy loss; mean bits per weight and quantize seconds). Python 3 standard library only.
 
 Example (the gpt-small matrix of experiments/results/ptq/wordnet_gpt_small.md):
   scripts/ptq_matrix.py experiments/configs/wordnet_gpt_small_ptq.pbtxt --out out/ptq_gpt \
@@ -50,9 +51,21 @@ def run_cell(args, variant, bits, seed):
     return {"variant": variant, "bits": bits, "seed": seed, **{k: r.get(k) for k in FIELDS[3:]}}
 
 
+def values_of(rows, key, scale=1.0):
+    return [scale * r[key] for r in rows if r[key] is not None]
+
+
 def mean(rows, key):
-    values = [r[key] for r in rows if r[key] is not None]
+    values = values_of(rows, key)
     return statistics.mean(values) if values else float("nan")
+
+
+def mean_std(rows, key, digits, scale=1.0):
+    """'mean ± sample std' over the seeds done, the mean alone for one seed."""
+    values = values_of(rows, key, scale)
+    if len(values) < 2:
+        return f"{statistics.mean(values):.{digits}}" if values else "nan"
+    return f"{statistics.mean(values):.{digits}} ± {statistics.stdev(values):.2g}"
 
 
 def write_tables(args, rows):
@@ -67,8 +80,8 @@ def write_tables(args, rows):
             cell = [r for r in rows if r["variant"] == variant and r["bits"] == bits]
             if not cell:
                 continue
-            lines.append(f"| {variant} | {bits} | {len(cell)} | {mean(cell, 'test_perplexity'):.2f} | "
-                         f"{100 * mean(cell, 'test_accuracy'):.2f}% | {mean(cell, 'total_loss'):.5g} | "
+            lines.append(f"| {variant} | {bits} | {len(cell)} | {mean_std(cell, 'test_perplexity', '2f')} | "
+                         f"{mean_std(cell, 'test_accuracy', '2f', 100)}% | {mean_std(cell, 'total_loss', '5g')} | "
                          f"{mean(cell, 'weight_bits_mean'):.3f} | {mean(cell, 'quantize_seconds'):.1f} |")
     if rows:
         lines.append("")

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "quant/ptq/hessian_fix.h"
+#include "quant/ptq/ldlq.h"
+#include "quant/ptq/optq.h"
 #include "quant/ptq/rtn.h"
 #include "tests/quant/ptq/ptq_test_util.h"
 
@@ -39,6 +43,40 @@ TEST(PtqQuip, LowersProxyLossAgainstRtnOnPlantedOutliers) {
     const double quip = proxy_loss(w - r.w_hat, h);
     const double rtn = proxy_loss(w - rtn_quantize(w, GridKind::asym0, 2, 0).dequantize(), h);
     EXPECT_LT(quip, rtn) << "seed " << seed;
+  }
+}
+
+// Without transforms or rescale QuIP is LDLQ (or OPTQ) on its own grid. A Gaussian W has entries past the
+// grid's ±2.4·RMS; their clipped part must reach the feedback as in LDLQ and OPTQ, not be dropped first.
+TEST(PtqQuip, IdentityTransformsGiveLdlqAndOptqCodes) {
+  for (const int bits : {2, 3, 4}) {
+    Eigen::MatrixXd w = test::gaussian(32, 128, 7);
+    const Eigen::MatrixXd h = test::gelu_hessian(128, 512, 32, 0.05, 8);
+    const QuipOptions identity{.bits = bits, .incoherence = WeightTransform::Kind::none, .rescale = false};
+    const QuipResult ldlq = quip_quantize(w, h, identity);
+    QuipOptions by_optq = identity;
+    by_optq.rounding = Rounding::optq;
+    const QuipResult optq = quip_quantize(w, h, by_optq);
+    const FixedHessian fixed = fix_hessian(h, w, identity.damp);
+    const AffineGrid grid = fit_grid(w, GridKind::quip, bits);
+    const Eigen::MatrixXi by_ldlq = ldlq_round(w, fixed.h, grid, {});
+    const GridCodes by_optq_alone = optq_quantize(w, fixed.h, {.grid = GridKind::quip, .bits = bits}).codes;
+    EXPECT_EQ((ldlq.codes.codes.array() != by_ldlq.array()).count(), 0) << bits << " bits";
+    EXPECT_EQ((optq.codes.codes.array() != by_optq_alone.codes.array()).count(), 0) << bits << " bits";
+  }
+}
+
+// On the f2 shape (4·h → h) with an ill-conditioned GELU-output H, QuIP's ℓ falls about 4× per bit as
+// OPTQ's does; an error that bits cannot reduce (clipping dropped before LDLQ) left it falling 1.5×.
+TEST(PtqQuip, ProxyLossFallsWithBitsOnAGeluOutputHessian) {
+  const Eigen::MatrixXd w = test::gaussian(64, 256, 3);
+  const Eigen::MatrixXd h = test::gelu_hessian(256, 1024, 32, 0.01, 4);
+  for (const auto kind : {WeightTransform::Kind::hadamard, WeightTransform::Kind::kronecker}) {
+    std::vector<double> loss;
+    for (const int bits : {2, 3, 4})
+      loss.push_back(proxy_loss(w - quip_quantize(w, h, {.bits = bits, .incoherence = kind}).w_hat, h));
+    EXPECT_GT(loss[0] / loss[1], 2.5) << "2 → 3 bits";
+    EXPECT_GT(loss[1] / loss[2], 2.5) << "3 → 4 bits";
   }
 }
 
