@@ -44,7 +44,7 @@ std::string gnuplot_quote(const std::string& text) {
 
 std::string GnuplotSvg::data_file(const std::string& name, const std::string& content) const {
   fs::create_directories(dir_);
-  const std::string path = (fs::path(dir_) / name).string();
+  std::string path = (fs::path(dir_) / name).string();
   write_file_atomically(path, content);
   return path;
 }

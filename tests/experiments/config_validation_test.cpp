@@ -84,8 +84,11 @@ TEST(ConfigValidation, EveryRowRefusesValuesOutsideItsRange) {
       for (double v : outside) {
         if (range->zero_allowed && v == 0) continue;
         std::ostringstream value;
-        value.precision(9);
-        value << v;
+        value.precision(9);  // integers exactly (1e9 + 1 in 9 digits would print as 1e+09, inside the range)
+        if (integer)
+          value << static_cast<long long>(v);
+        else
+          value << v;
         const std::string message_text = error_for(path + "=" + value.str());
         const std::string named = path + (field.is_repeated() ? "[0]: " : ": ");
         EXPECT_NE(message_text.find(named), std::string::npos) << path << "=" << v << ": " << message_text;
