@@ -31,10 +31,10 @@ nlohmann::json ReportCache::get(const std::string& checkpoint, const std::string
       std::filesystem::path(dir_) / (file_hash(checkpoint) + "-" + variant + ".json");
   if (std::filesystem::exists(entry)) {
     std::ifstream in(entry);
-    const nlohmann::json cached = nlohmann::json::parse(in, nullptr, false);
+    nlohmann::json cached = nlohmann::json::parse(in, nullptr, false);
     if (!cached.is_discarded()) return cached;
   }
-  const nlohmann::json measured = measure();
+  nlohmann::json measured = measure();
   std::filesystem::create_directories(dir_);
   write_file_atomically(entry.string(), measured.dump() + "\n");
   return measured;

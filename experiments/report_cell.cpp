@@ -14,9 +14,11 @@ auto order(const RunKey& k) {
 
 void summarize_runs(ReportCell& cell) {
   std::vector<std::map<std::string, double>> values;
+  values.reserve(cell.runs.size());
   for (const ReportRun* run : cell.runs) values.push_back(run->values());
   for (const std::string& column : ReportRun::value_columns()) {
     std::vector<double> sample;
+    sample.reserve(values.size());
     for (const auto& v : values) sample.push_back(v.at(column));
     cell.stats[column] = summarize(sample);
   }

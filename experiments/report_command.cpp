@@ -124,8 +124,8 @@ json discovery_problems(const RunDiscovery& found) {
 
 std::string command_text(const CommandLine& line) {
   std::string text = "qat report";
-  for (const std::string& p : line.positional) text += " " + p;
-  for (const auto& [name, value] : line.options) text += " --" + name + " " + value;
+  for (const std::string& p : line.positional) text.append(" ").append(p);
+  for (const auto& [name, value] : line.options) text.append(" --").append(name).append(" ").append(value);
   return text;
 }
 
