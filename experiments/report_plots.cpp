@@ -172,6 +172,7 @@ std::vector<ReportPlot> training_losses(const std::vector<ReportRun>& runs, cons
     if (!run.epoch_losses.empty() || !run.step_losses.empty())
       panels[run.key.experiment + ": " + run.key.model + " " + run.key.bits_label()].push_back(&run);
   std::vector<ReportPlot> plots;
+  plots.reserve(panels.size());
   for (const auto& [panel, members] : panels) plots.push_back(training_loss(panel, members, gnuplot, errors));
   return plots;
 }
@@ -256,6 +257,7 @@ std::vector<ReportPlot> draw_plots(const std::vector<ReportRun>& runs, const std
                                    const GnuplotSvg& gnuplot, std::vector<std::string>& errors) {
   std::vector<ReportPlot> plots;
   const std::vector<std::string> models = models_of(cells);
+  plots.reserve(2 * models.size());
   for (const std::string& model : models) plots.push_back(accuracy_vs_bits(model, cells, gnuplot, errors));
   for (const std::string& model : models) plots.push_back(accuracy_vs_size(model, cells, gnuplot, errors));
   for (ReportPlot& plot : training_losses(runs, gnuplot, errors)) plots.push_back(std::move(plot));

@@ -1,6 +1,7 @@
 #include "experiments/report_run.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,12 +16,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::vector<std::string> kCheckpoints = {"model.h5", "best.h5", "last.h5"};
+constexpr std::array<const char*, 3> kCheckpoints = {"model.h5", "best.h5", "last.h5"};
 
 bool holds_run(const fs::path& dir) {
   if (fs::exists(dir / "result.json")) return true;
   return std::any_of(kCheckpoints.begin(), kCheckpoints.end(),
-                     [&](const std::string& name) { return fs::exists(dir / name); });
+                     [&](const char* name) { return fs::exists(dir / name); });
 }
 
 // The runs in a directory's subdirectories, sorted.
@@ -36,7 +37,7 @@ std::vector<std::string> runs_under(const fs::path& dir) {
 json read_result(const fs::path& path) {
   if (!fs::exists(path)) return json::object();
   std::ifstream in(path);
-  const json result = json::parse(in, nullptr, false);
+  json result = json::parse(in, nullptr, false);
   QAT_CHECK(!result.is_discarded() && result.is_object(), path.string(), ": not a JSON object");
   return result;
 }
@@ -198,7 +199,7 @@ ReportRun read_run(const std::string& dir) {
   const fs::path normal = fs::path(dir).lexically_normal();
   const fs::path name = normal.has_filename() ? normal.filename() : normal.parent_path().filename();
   run.key = RunKey::of(run.result, name.string());
-  for (const std::string& name : kCheckpoints)
+  for (const char* name : kCheckpoints)
     if (fs::exists(fs::path(dir) / name)) {
       run.checkpoint = (fs::path(dir) / name).string();
       break;
