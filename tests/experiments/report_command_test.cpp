@@ -118,13 +118,14 @@ TEST(ReportMetrics, SummaryIsSampleStatistics) {
   EXPECT_DOUBLE_EQ(s.std, std::sqrt(2.0));
 }
 
-const std::vector<std::string> kTiny = {"data.train_limit=256", "data.test_limit=200", "model.width=4",
-                                        "train.batch_size=64", "train.epochs=1"};
+// A run of seconds: 256 training images, width 4, one epoch.
+const std::vector<std::string> tiny_run = {"data.train_limit=256", "data.test_limit=200", "model.width=4",
+                                           "train.batch_size=64", "train.epochs=1"};
 
 CommandLine train_line(const fs::path& out, std::vector<std::string> extra) {
   CommandLine line;
   line.positional = {std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt"};
-  line.overrides = kTiny;
+  line.overrides = tiny_run;
   line.overrides.insert(line.overrides.end(), extra.begin(), extra.end());
   line.options["out"] = out.string();
   return line;
