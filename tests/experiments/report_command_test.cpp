@@ -194,9 +194,11 @@ void expect_pareto_matches_brute_force(const std::vector<CsvRow>& cells) {
 }
 
 // scripts/check_report.mjs: the page in headless Chromium (no console error, no request besides itself,
-// every plot drawn, a screenshot that is not blank). Skipped where Debian's chromium is missing.
+// every plot drawn, a screenshot that is not blank). Skipped where Debian's chromium is missing, except on
+// CI, where that is a failure.
 void expect_page_works_in_chromium(const fs::path& out) {
   if (!fs::exists("/usr/bin/chromium")) {
+    if (test::on_ci()) FAIL() << "/usr/bin/chromium is missing on CI (CI=true): scripts/setup.sh installs it";
     std::fprintf(
         stderr,
         "report test: /usr/bin/chromium missing, page check skipped (scripts/setup.sh installs it)\n");
