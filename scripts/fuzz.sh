@@ -31,8 +31,10 @@ ninja -C build-fuzz "fuzz_$target"
 work=build-fuzz/corpus/$target
 mkdir -p "$work" build-fuzz/crashes
 # HDF5 keeps the internals of a failed open until exit, which LeakSanitizer would report for every
-# corrupt file; leaks are not what these targets look for.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# corrupt file; leaks are not what these targets look for. Appended last so that it wins over a caller's
+# ASAN_OPTIONS (.ci/run exports detect_leaks=1 for the sanitizer test run before fuzzing).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "fuzz: $target for $seconds s from $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD)"
 "build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
   -artifact_prefix="build-fuzz/crashes/$target-" "$work" "tests/fuzz/corpus/$target"
