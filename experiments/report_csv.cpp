@@ -12,29 +12,6 @@ void key_fields(std::ostringstream& out, const RunKey& k) {
       << ',' << k.a_bits << ',' << csv_field(k.budget);
 }
 
-// Columns of cells.csv besides the metric's summary: means of the run columns.
-const std::vector<std::string> cell_mean_columns = {"float_value",
-                                                    "flip_rate",
-                                                    "ece",
-                                                    "float_ece",
-                                                    "spread_vs_float",
-                                                    "size_bytes",
-                                                    "compression",
-                                                    "parameters",
-                                                    "avg_weight_bits",
-                                                    "avg_act_bits",
-                                                    "gbops",
-                                                    "fp32_ms_b1",
-                                                    "fake_ms_b1",
-                                                    "integer_ms_b1",
-                                                    "fp32_ms_b128",
-                                                    "fake_ms_b128",
-                                                    "integer_ms_b128",
-                                                    "fake_samples_per_s_b128",
-                                                    "integer_samples_per_s_b128",
-                                                    "train_seconds",
-                                                    "quantize_seconds"};
-
 // Why the run has no integer timing ("" when it has one or was not timed).
 std::string integer_unavailable(const nlohmann::json& measures) {
   const auto timing = measures.find("timing");
@@ -78,7 +55,7 @@ std::string runs_csv(const std::vector<ReportRun>& runs) {
 std::string cells_csv(const std::vector<ReportCell>& cells) {
   std::ostringstream out;
   out << "experiment,model,method,w_bits,a_bits,budget,seeds,metric,mean,std,min,max,n,diff_to_float,pareto";
-  for (const std::string& column : cell_mean_columns) out << ',' << column;
+  for (const std::string& column : ReportRun::cell_mean_columns()) out << ',' << column;
   out << ",fake_vs_fp32_b128,integer_speedup_b128\n";
   for (const ReportCell& cell : cells) {
     const SampleSummary& v = cell.stats.at("value");
@@ -86,7 +63,8 @@ std::string cells_csv(const std::vector<ReportCell>& cells) {
     out << ',' << cell.runs.size() << ',' << cell.metric << ',' << format_number(v.mean) << ','
         << format_number(v.std) << ',' << format_number(v.min) << ',' << format_number(v.max) << ',' << v.n
         << ',' << format_number(v.mean - cell.mean("float_value")) << ',' << (cell.pareto ? 1 : 0);
-    for (const std::string& column : cell_mean_columns) out << ',' << format_number(cell.mean(column));
+    for (const std::string& column : ReportRun::cell_mean_columns())
+      out << ',' << format_number(cell.mean(column));
     out << ',' << format_number(cell.mean("fake_ms_b128") / cell.mean("fp32_ms_b128")) << ','
         << format_number(cell.mean("fp32_ms_b128") / cell.mean("integer_ms_b128")) << '\n';
   }

@@ -112,38 +112,64 @@ std::vector<std::pair<int64_t, double>> step_losses(const fs::path& steps) {
 
 }  // namespace
 
+namespace {
+
+// Every number a run has, in the column order of runs.csv; `cell_mean` marks the ones whose mean over seeds
+// cells.csv reports beside the metric's summary.
+struct ValueColumn {
+  const char* name;
+  bool cell_mean;
+};
+constexpr ValueColumn kValueColumns[] = {
+    {"value", false},
+    {"float_value", true},
+    {"test_loss", false},
+    {"flip_rate", true},
+    {"ece", true},
+    {"float_ece", true},
+    {"spread", false},
+    {"float_spread", false},
+    {"spread_vs_float", true},
+    {"size_bytes", true},
+    {"float_size_bytes", false},
+    {"compression", true},
+    {"parameters", true},
+    {"avg_weight_bits", true},
+    {"avg_act_bits", true},
+    {"gbops", true},
+    {"fp32_ms_b1", true},
+    {"fake_ms_b1", true},
+    {"integer_ms_b1", true},
+    {"fp32_ms_b128", true},
+    {"fake_ms_b128", true},
+    {"integer_ms_b128", true},
+    {"fp32_samples_per_s_b1", false},
+    {"fake_samples_per_s_b1", false},
+    {"integer_samples_per_s_b1", false},
+    {"fp32_samples_per_s_b128", false},
+    {"fake_samples_per_s_b128", true},
+    {"integer_samples_per_s_b128", true},
+    {"timing_load_average", false},
+    {"train_seconds", true},
+    {"quantize_seconds", true},
+};
+
+std::vector<std::string> column_names(bool cell_means_only) {
+  std::vector<std::string> names;
+  for (const ValueColumn& column : kValueColumns)
+    if (!cell_means_only || column.cell_mean) names.emplace_back(column.name);
+  return names;
+}
+
+}  // namespace
+
 const std::vector<std::string>& ReportRun::value_columns() {
-  static const std::vector<std::string> columns = {"value",
-                                                   "float_value",
-                                                   "test_loss",
-                                                   "flip_rate",
-                                                   "ece",
-                                                   "float_ece",
-                                                   "spread",
-                                                   "float_spread",
-                                                   "spread_vs_float",
-                                                   "size_bytes",
-                                                   "float_size_bytes",
-                                                   "compression",
-                                                   "parameters",
-                                                   "avg_weight_bits",
-                                                   "avg_act_bits",
-                                                   "gbops",
-                                                   "fp32_ms_b1",
-                                                   "fake_ms_b1",
-                                                   "integer_ms_b1",
-                                                   "fp32_ms_b128",
-                                                   "fake_ms_b128",
-                                                   "integer_ms_b128",
-                                                   "fp32_samples_per_s_b1",
-                                                   "fake_samples_per_s_b1",
-                                                   "integer_samples_per_s_b1",
-                                                   "fp32_samples_per_s_b128",
-                                                   "fake_samples_per_s_b128",
-                                                   "integer_samples_per_s_b128",
-                                                   "timing_load_average",
-                                                   "train_seconds",
-                                                   "quantize_seconds"};
+  static const std::vector<std::string> columns = column_names(false);
+  return columns;
+}
+
+const std::vector<std::string>& ReportRun::cell_mean_columns() {
+  static const std::vector<std::string> columns = column_names(true);
   return columns;
 }
 

@@ -30,6 +30,8 @@ struct ReportRun {
   std::map<std::string, double> values() const;
   /// The numeric columns of runs.csv, in order.
   static const std::vector<std::string>& value_columns();
+  /// The columns whose mean over seeds cells.csv reports (a subset of value_columns(), same order).
+  static const std::vector<std::string>& cell_mean_columns();
 };
 
 /// The run directories among `paths` (a `qat compare` directory expands to its runs/*, any other
