@@ -1,5 +1,6 @@
 #include "experiments/model_factory.h"
 
+#include "datasets/text/tokenizer.h"
 #include "engine/error.h"
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
@@ -33,6 +34,18 @@ std::shared_ptr<Module> convnet(const config::ModelConfig& c) {
   return model;
 }
 
+// The shared transformer stack of bert and gpt; keys holding the tokenizer's padding id are masked.
+TransformerModelOptions transformer_stack(const config::ModelConfig& c) {
+  return {.vocab = c.vocab_size(),
+          .hidden = c.hidden(),
+          .layers = c.layers(),
+          .heads = c.heads(),
+          .ffn = c.ffn(),
+          .max_len = c.max_length(),
+          .dropout = c.dropout(),
+          .pad_id = SpecialTokens::kPad};
+}
+
 }  // namespace
 
 std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
@@ -48,29 +61,14 @@ std::shared_ptr<Module> build_model(const config::ModelConfig& config) {
     QAT_CHECK(config.head() == "mlm" || config.head() == "classify", "model.head: unknown head '",
               config.head(), "' (known: mlm, classify)");
     return std::make_shared<Bert>(
-        BertOptions{.vocab = config.vocab_size(),
-                    .hidden = config.hidden(),
-                    .layers = config.layers(),
-                    .heads = config.heads(),
-                    .ffn = config.ffn(),
-                    .max_len = config.max_length(),
-                    .dropout = config.dropout(),
+        BertOptions{.stack = transformer_stack(config),
                     .num_classes = config.head() == "mlm" ? 0 : config.num_classes(),
-                    .head = config.head() == "mlm" ? BertHead::mlm : BertHead::classify,
-                    .pad_id = 0});
+                    .head = config.head() == "mlm" ? BertHead::mlm : BertHead::classify});
   }
-  if (config.arch() == "gpt")
-    return std::make_shared<Gpt>(TransformerModelOptions{.vocab = config.vocab_size(),
-                                                         .hidden = config.hidden(),
-                                                         .layers = config.layers(),
-                                                         .heads = config.heads(),
-                                                         .ffn = config.ffn(),
-                                                         .max_len = config.max_length(),
-                                                         .dropout = config.dropout(),
-                                                         .pad_id = 0});
+  if (config.arch() == "gpt") return std::make_shared<Gpt>(transformer_stack(config));
   if (config.arch() == "bow")
-    return std::make_shared<BagOfWords>(
-        BagOfWordsOptions{.vocab = config.vocab_size(), .num_classes = config.num_classes(), .pad_id = 0});
+    return std::make_shared<BagOfWords>(BagOfWordsOptions{
+        .vocab = config.vocab_size(), .num_classes = config.num_classes(), .pad_id = SpecialTokens::kPad});
   detail::fail("model.arch: unknown architecture '", config.arch(),
                "' (known: convnet, resnet20, resnet18, mobilenetv2, bert, gpt, bow)");
 }

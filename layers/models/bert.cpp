@@ -11,29 +11,25 @@ TransformerModelOptions stack_of(const BertOptions& o) {
   QAT_CHECK(o.num_classes >= 0, "Bert: classes ", o.num_classes, " must not be negative");
   QAT_CHECK(o.head == BertHead::mlm || o.num_classes > 0,
             "Bert: the classification head needs num_classes > 0");
-  return {.vocab = o.vocab,
-          .hidden = o.hidden,
-          .layers = o.layers,
-          .heads = o.heads,
-          .ffn = o.ffn,
-          .max_len = o.max_len,
-          .dropout = o.dropout,
-          .pad_id = o.pad_id};
+  TransformerModelOptions stack = o.stack;
+  stack.pre_norm = false;
+  return stack;
 }
 
 }  // namespace
 
 Bert::Bert(const BertOptions& options) : TransformerModel(stack_of(options)), options_(options) {
-  const int64_t hidden = options.hidden;
-  register_module("mlm_head", std::make_shared<Linear>(LinearOptions{.in = hidden, .out = options.vocab}));
+  const int64_t hidden = options.stack.hidden;
+  register_module("mlm_head",
+                  std::make_shared<Linear>(LinearOptions{.in = hidden, .out = options.stack.vocab}));
   if (options.num_classes > 0)
     register_module("cls_head",
                     std::make_shared<Linear>(LinearOptions{.in = hidden, .out = options.num_classes}));
 }
 
 Tensor Bert::attention_mask(const Tensor& ids) const {
-  if (options_.pad_id < 0) return Tensor();
-  return additive_padding_mask(ids, mask_of_padding(ids, options_.pad_id), "Bert");
+  if (stack_options().pad_id < 0) return Tensor();
+  return additive_padding_mask(ids, mask_of_padding(ids, stack_options().pad_id), "Bert");
 }
 
 Variable Bert::head(const Variable& hidden) {
@@ -43,7 +39,7 @@ Variable Bert::head(const Variable& hidden) {
 std::string Bert::head_child() const { return options_.head == BertHead::mlm ? "mlm_head" : "cls_head"; }
 
 Variable Bert::encode(const Tensor& ids, const Tensor& attention_mask) {
-  check_token_ids(ids, options_.max_len, "Bert");
+  check_token_ids(ids, stack_options().max_len, "Bert");
   return encode_masked(ids, additive_padding_mask(ids, attention_mask, "Bert"));
 }
 
@@ -57,18 +53,14 @@ Variable Bert::classify(const Tensor& ids, const Tensor& attention_mask) {
 }
 
 Variable Bert::classify_hidden(const Variable& hidden) {
-  const Variable first = reshape(slice(hidden, 1, 0, 1), {hidden.dim(0), options_.hidden});
+  const Variable first = reshape(slice(hidden, 1, 0, 1), {hidden.dim(0), stack_options().hidden});
   return call_child("cls_head", first);
 }
 
 std::shared_ptr<Bert> bert_small(int64_t vocab, int64_t num_classes) {
-  return std::make_shared<Bert>(BertOptions{.vocab = vocab,
-                                            .hidden = 256,
-                                            .layers = 4,
-                                            .heads = 4,
-                                            .ffn = 1024,
-                                            .max_len = 128,
-                                            .num_classes = num_classes});
+  return std::make_shared<Bert>(BertOptions{
+      .stack = {.vocab = vocab, .hidden = 256, .layers = 4, .heads = 4, .ffn = 1024, .max_len = 128},
+      .num_classes = num_classes});
 }
 
 }  // namespace qat

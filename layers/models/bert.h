@@ -14,16 +14,9 @@ enum class BertHead { mlm, classify };
 
 /// Construction options.
 struct BertOptions {
-  int64_t vocab = 0;
-  int64_t hidden = 0;
-  int64_t layers = 0;
-  int64_t heads = 0;
-  int64_t ffn = 0;
-  int64_t max_len = 0;      ///< longest sequence (rows of the position table)
-  float dropout = 0.0f;     ///< in every layer, after the attention output and after the feed-forward block
-  int64_t num_classes = 0;  ///< > 0 adds the classification head "cls_head"
+  TransformerModelOptions stack;  ///< the shared stack (always post-LN: stack.pre_norm is ignored)
+  int64_t num_classes = 0;        ///< > 0 adds the classification head "cls_head"
   BertHead head = BertHead::mlm;  ///< what forward() returns
-  int32_t pad_id = -1;            ///< forward() masks keys with this id (−1: no padding)
 };
 
 /// The shared stack ("tok", "pos", "norm", "layers"), then "mlm_head" (Linear H → vocab) and, with
@@ -38,7 +31,7 @@ class Bert : public TransformerModel {
   Variable mlm_logits(const Tensor& ids, const Tensor& attention_mask = Tensor());
   /// Class logits [B, classes] from the first token's hidden state.
   Variable classify(const Tensor& ids, const Tensor& attention_mask = Tensor());
-  /// The padding mask of options().pad_id, [B, 1, 1, T].
+  /// The padding mask of options().stack.pad_id, [B, 1, 1, T].
   Tensor attention_mask(const Tensor& ids) const override;
   /// mlm_head on every position, or cls_head on the first one (per options().head).
   Variable head(const Variable& hidden) override;

@@ -28,12 +28,7 @@ namespace {
 constexpr int64_t kVocab = 20, kHidden = 16, kBatch = 3, kLength = 6, kClasses = 4;
 
 BertOptions tiny(int64_t classes = kClasses) {
-  return {.vocab = kVocab,
-          .hidden = kHidden,
-          .layers = 2,
-          .heads = 2,
-          .ffn = 32,
-          .max_len = 8,
+  return {.stack = {.vocab = kVocab, .hidden = kHidden, .layers = 2, .heads = 2, .ffn = 32, .max_len = 8},
           .num_classes = classes};
 }
 
@@ -146,7 +141,7 @@ TEST(Bert, PaddingDoesNotChangeTokens) {
 TEST(Bert, ForwardMasksPadIdAndAllOnesMaskIsNoMask) {
   manual_seed(4);
   BertOptions options = tiny();
-  options.pad_id = 0;
+  options.stack.pad_id = 0;
   Bert bert(options);
   Tensor ids = random_ids(5);
   for (int64_t t = 3; t < kLength; ++t) ids.data<int32_t>()[kLength + t] = 0;
@@ -158,7 +153,7 @@ TEST(Bert, ForwardMasksPadIdAndAllOnesMaskIsNoMask) {
 
 TEST(Bert, DropoutIsSeededAndOffInEval) {
   BertOptions options = tiny();
-  options.dropout = 0.3f;
+  options.stack.dropout = 0.3f;
   manual_seed(6);
   Bert a(options);
   manual_seed(6);
@@ -243,7 +238,7 @@ TEST(Bert, BadInputsNameTheLayerAndShapes) {
   e = error_of([&] { Bert(tiny(0)).classify(random_ids(1)); });
   EXPECT_NE(e.find("classify needs num_classes"), std::string::npos) << e;
   BertOptions bad = tiny();
-  bad.heads = 3;
+  bad.stack.heads = 3;
   e = error_of([&] { Bert{bad}; });
   EXPECT_NE(e.find("MultiHeadAttention: hidden 16"), std::string::npos) << e;
 }

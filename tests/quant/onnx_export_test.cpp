@@ -266,17 +266,14 @@ struct ExportedBert {
 
 ExportedBert export_bert() {
   manual_seed(4);
-  ExportedBert e{.model = std::make_shared<Bert>(BertOptions{.vocab = 40,
-                                                             .hidden = 32,
-                                                             .layers = 2,
-                                                             .heads = 2,
-                                                             .ffn = 64,
-                                                             .max_len = 16,
-                                                             .num_classes = 5,
-                                                             .head = BertHead::classify,
-                                                             .pad_id = 0}),
-                 .quantized = {},
-                 .proto = {}};
+  ExportedBert e{
+      .model = std::make_shared<Bert>(BertOptions{
+          .stack =
+              {.vocab = 40, .hidden = 32, .layers = 2, .heads = 2, .ffn = 64, .max_len = 16, .pad_id = 0},
+          .num_classes = 5,
+          .head = BertHead::classify}),
+      .quantized = {},
+      .proto = {}};
   QuantPolicy policy;
   policy.method = "lsq";
   policy.weight_bits = policy.act_bits = 4;
@@ -382,17 +379,14 @@ TEST(OnnxExport, BertMatMulWeightsAreTransposedCodesWithScalesOnAxis1) {
 }
 
 TEST(OnnxExport, BertErrorsNameTheProblem) {
-  Bert mlm(BertOptions{.vocab = 20, .hidden = 8, .layers = 1, .heads = 2, .ffn = 16, .max_len = 8});
+  Bert mlm(
+      BertOptions{.stack = {.vocab = 20, .hidden = 8, .layers = 1, .heads = 2, .ffn = 16, .max_len = 8}});
   EXPECT_NE(test::error_of([&] { export_onnx(mlm, "mlm"); }).find("only BERT's classification head"),
             std::string::npos);
-  Bert classifier(BertOptions{.vocab = 20,
-                              .hidden = 8,
-                              .layers = 1,
-                              .heads = 2,
-                              .ffn = 16,
-                              .max_len = 8,
-                              .num_classes = 3,
-                              .head = BertHead::classify});
+  Bert classifier(
+      BertOptions{.stack = {.vocab = 20, .hidden = 8, .layers = 1, .heads = 2, .ffn = 16, .max_len = 8},
+                  .num_classes = 3,
+                  .head = BertHead::classify});
   QuantPolicy policy;
   policy.method = "lsq";
   policy.quantize_attention = true;

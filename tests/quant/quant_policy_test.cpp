@@ -151,7 +151,7 @@ TEST(QuantApply, RulesSkipRetypeAndRenameBits) {
 
 TEST(QuantApply, AttentionInputsGetQuantizersWhenAsked) {
   manual_seed(6);
-  Bert bert({.vocab = 50, .hidden = 16, .layers = 2, .heads = 2, .ffn = 32, .max_len = 8});
+  Bert bert({.stack = {.vocab = 50, .hidden = 16, .layers = 2, .heads = 2, .ffn = 32, .max_len = 8}});
   QuantPolicy p = policy("nipq", 8);
   p.quantize_attention = true;
   const QuantizedModel q = quant::apply(bert, p);

@@ -202,15 +202,10 @@ TEST(OnnxRecord, BertLinearsOfEveryRecordKindRunInOnnxRuntime) {
   std::ofstream(dir / "text.json") << text.dump();
   for (const Case& c : test_cases) {
     manual_seed(4);
-    Bert bert({.vocab = 40,
-               .hidden = 32,
-               .layers = 2,
-               .heads = 2,
-               .ffn = 64,
-               .max_len = 16,
-               .num_classes = 5,
-               .head = BertHead::classify,
-               .pad_id = 0});
+    Bert bert(
+        {.stack = {.vocab = 40, .hidden = 32, .layers = 2, .heads = 2, .ffn = 64, .max_len = 16, .pad_id = 0},
+         .num_classes = 5,
+         .head = BertHead::classify});
     const QuantizedModel q = quant::apply(bert, test::ptq_policy(c.options, 0));
     test::set_records(q, c.options);
     bert.eval();

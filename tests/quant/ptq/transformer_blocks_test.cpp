@@ -93,28 +93,12 @@ TEST(PtqTransformerBlocks, IdentityQuantizationReproducesATinyGpt) {
 }
 
 TEST(PtqTransformerBlocks, IdentityQuantizationReproducesATinyBert) {
-  const TransformerModelOptions s = stack();
-  Bert bert({.vocab = s.vocab,
-             .hidden = s.hidden,
-             .layers = s.layers,
-             .heads = s.heads,
-             .ffn = s.ffn,
-             .max_len = s.max_len,
-             .pad_id = 0});
+  Bert bert({.stack = stack()});
   expect_reproduces(bert, layer_paths("mlm_head"));
 }
 
 TEST(PtqTransformerBlocks, ClassifierHeadIsItsOwnBlock) {
-  const TransformerModelOptions s = stack();
-  Bert bert({.vocab = s.vocab,
-             .hidden = s.hidden,
-             .layers = s.layers,
-             .heads = s.heads,
-             .ffn = s.ffn,
-             .max_len = s.max_len,
-             .num_classes = 5,
-             .head = BertHead::classify,
-             .pad_id = 0});
+  Bert bert({.stack = stack(), .num_classes = 5, .head = BertHead::classify});
   wrap_linears(bert);
   bert.eval();
   const std::vector<RunnerBlock> blocks = transformer_blocks(bert, batches());
