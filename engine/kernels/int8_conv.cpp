@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -149,12 +150,36 @@ Int8Conv::Int8Conv(const Tensor& weight, const Conv2dParams& params, DType src_t
         epilogue_.bias[c] /= epilogue_.scale[c];
       }
   }
-  if (!epilogue_.bias.empty()) bias_ = Tensor::from_vector({out}, epilogue_.bias);
   primitive_weight_ = weight_;
-  if (real || !int8_pair_sums_saturate()) return;
-  shift_signed_src_ = src_type_ == DType::s8;
-  split_weight_ = weight_.dim(1) > 1 && weights_exceed_pair_range(weight_);
-  if (split_weight_) primitive_weight_ = split_weight(weight_);
+  if (!real && params_.groups == out && weight_.dim(1) == 1 && !epilogue_.accumulate &&
+      Int8Depthwise::accumulates_exactly(weight_, src_type_, src_zero_point_)) {
+    depthwise_ =
+        std::make_unique<const Int8Depthwise>(weight_, params_, src_type_, src_zero_point_, epilogue_);
+    return;
+  }
+  if (!real && int8_pair_sums_saturate()) {
+    shift_signed_src_ = src_type_ == DType::s8;
+    split_weight_ = weight_.dim(1) > 1 && weights_exceed_pair_range(weight_);
+    if (split_weight_) primitive_weight_ = split_weight(weight_);
+  }
+  if (params_.padding == 0 && source_zero_point() != 0) fold_zero_point_into_bias();
+  if (!epilogue_.bias.empty()) bias_ = Tensor::from_vector({out}, epilogue_.bias);
+}
+
+// Without padding every tap reads a real code, so Σ (x − zp)·w = Σ x·w − zp·Σw: the primitive runs without
+// a zero point (oneDNN's zero-point kernels cost MobileNetV2's 1x1 convolutions about twice the time) and
+// −zp·Σw joins the bias, which the primitive adds to the accumulator in f32 (exact while |zp·Σw| < 2²⁴;
+// beyond, one f32 rounding of the bias, as the sum of accumulator and bias already has).
+void Int8Conv::fold_zero_point_into_bias() {
+  const int64_t out = primitive_weight_.dim(0), inner = primitive_weight_.numel() / out;
+  const int8_t* w = primitive_weight_.data<int8_t>();
+  if (epilogue_.bias.empty()) epilogue_.bias.assign(out, 0.0f);
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t sum = std::accumulate(w + o * inner, w + (o + 1) * inner, int64_t{0});
+    epilogue_.bias[o] =
+        static_cast<float>(double{epilogue_.bias[o]} - static_cast<double>(source_zero_point()) * sum);
+  }
+  zero_point_in_bias_ = true;
 }
 
 Shape Int8Conv::output_shape(const Shape& src) const {
@@ -265,6 +290,7 @@ void Int8Conv::forward_into(const Tensor& src, const Tensor& dst) const {
   const memory::desc dst_md = nhwc_desc(y, epilogue_.dst_type);
   QAT_CHECK(src.desc() == nhwc_desc(x, src_type_) && dst.desc() == dst_md, "int8 conv: input ", src.str(),
             " and output ", dst.str(), " must be NHWC");
+  if (depthwise_) return depthwise_->forward_into(src, dst);
   const Tensor given = primitive_source(src);
   const Plan& plan = plan_for(given.desc(), dst_md);
   auto& stream = Context::get().stream();
