@@ -4,15 +4,26 @@
 // are reordered to the primitive's layout on first use and kept; primitives are cached per input shape.
 // Its f32 form (f32 input and weights, same epilogue) serves layers whose input stays float (the image).
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "engine/kernels/conv.h"
-#include "engine/kernels/int8_depthwise.h"
-#include "engine/kernels/int8_epilogue.h"
 #include "engine/tensor.h"
 
 namespace qat::kernels {
+
+/// What happens to the s32 accumulator acc of output channel c, in order:
+/// v = scale[c]·acc + bias[c] (+ the destination's previous value when `accumulate`), clipped to
+/// [lo, hi], stored as `dst_type` (u8/s8 rounded to nearest even and saturated, or f32).
+struct Int8Epilogue {
+  std::vector<float> scale;  ///< one per output channel
+  std::vector<float> bias;   ///< one per output channel, or empty for none
+  bool accumulate = false;   ///< add the destination's previous content (a residual); f32 only
+  float lo = -std::numeric_limits<float>::max();
+  float hi = std::numeric_limits<float>::max();
+  DType dst_type = DType::f32;
+};
 
 /// An integer convolution: acc = Σ (src − src_zero_point)·weight, then the epilogue.
 class Int8Conv {
@@ -49,7 +60,6 @@ class Int8Conv {
   bool zero_point_in_bias_ = false;  // −zp·Σw in the bias instead of oneDNN's zero-point kernel
   Int8Epilogue epilogue_;            // scale and bias as the primitive takes them
   Tensor bias_;                      // f32 [out] in accumulator units, or undefined
-  std::unique_ptr<const Int8Depthwise> depthwise_;  // runs the layer instead of oneDNN when set
   // Plans by input shape (one or two in practice): a call looks its shape up here instead of building the
   // primitive cache's key, whose per-channel scales dominate a batch-1 layer's time.
   mutable std::vector<std::pair<Shape, std::shared_ptr<const Plan>>> plans_;

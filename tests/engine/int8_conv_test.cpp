@@ -2,7 +2,7 @@
 // accumulation is exact, so f32 outputs agree up to float rounding and requantized u8/s8 outputs agree
 // exactly (away from rounding ties); covers stride, padding with a src zero point (padding is real 0),
 // groups, the residual sum, ReLU and clipping, s8 inputs, a channel with a zero scale, the zero point folded
-// into the bias of unpadded convolutions and the int16 depthwise kernel.
+// into the bias of unpadded convolutions and depthwise layers.
 #include "engine/kernels/int8_conv.h"
 
 #include <gtest/gtest.h>
@@ -224,8 +224,8 @@ TEST(Int8Conv, UnpaddedConvolutionsWithASourceZeroPointMatchTheReference) {
   expect_float_output(grouped, 27, true);
 }
 
-// Depthwise layers whose sums fit int16 run on Int8Depthwise: padding with a zero point, s8 codes, stride 2,
-// dilation, channel counts off the 16-lane blocks; 8-bit weights (EightBitCodes… above) stay on oneDNN.
+// Depthwise layers as MobileNetV2 has them (low-bit weights): padding with a zero point, s8 codes, stride 2,
+// dilation, channel counts off oneDNN's 8- and 16-channel blocks.
 TEST(Int8Conv, LowBitDepthwiseConvolutionsMatchTheReference) {
   const Problem dw{.x = {2, 24, 9, 9},
                    .w = {24, 1, 3, 3},
