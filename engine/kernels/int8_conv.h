@@ -46,17 +46,20 @@ class Int8Conv {
 
   // Without VNNI, what the primitive reads differs from what the caller gives (see int8_conv.cpp).
   Tensor primitive_source(const Tensor& src) const;
-  int32_t primitive_zero_point() const { return src_zero_point_ + (shift_signed_src_ ? 128 : 0); }
+  int32_t source_zero_point() const { return src_zero_point_ + (shift_signed_src_ ? 128 : 0); }
+  int32_t primitive_zero_point() const { return zero_point_in_bias_ ? 0 : source_zero_point(); }
+  void fold_zero_point_into_bias();
 
   Tensor weight_;  // s8 codes (channels with a zero scale zeroed, see the constructor) or f32·scale
   Tensor primitive_weight_;  // weight_, or its split over a doubled input-channel axis
   Conv2dParams params_;
   DType src_type_;
   int32_t src_zero_point_;
-  bool shift_signed_src_ = false;  // s8 codes read as u8 (+128) with the zero point shifted alike
-  bool split_weight_ = false;      // each group's input channels read twice, by hi then lo
-  Int8Epilogue epilogue_;          // scale and bias as the primitive takes them
-  Tensor bias_;                    // f32 [out] in accumulator units, or undefined
+  bool shift_signed_src_ = false;    // s8 codes read as u8 (+128) with the zero point shifted alike
+  bool split_weight_ = false;        // each group's input channels read twice, by hi then lo
+  bool zero_point_in_bias_ = false;  // −zp·Σw in the bias instead of oneDNN's zero-point kernel
+  Int8Epilogue epilogue_;            // scale and bias as the primitive takes them
+  Tensor bias_;                      // f32 [out] in accumulator units, or undefined
   // Plans by input shape (one or two in practice): a call looks its shape up here instead of building the
   // primitive cache's key, whose per-channel scales dominate a batch-1 layer's time.
   mutable std::vector<std::pair<Shape, std::shared_ptr<const Plan>>> plans_;
