@@ -1,5 +1,7 @@
 #include "experiments/proxybench_command.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -156,12 +158,42 @@ void check_stored(const std::vector<BenchRow>& rows, const std::vector<BenchConf
               "or checkpoint?); use another --out");
 }
 
+// bench.json: what every row was measured with (the sampling and fine-tuning settings, the checkpoint, the
+// quantization and the layers). A resumed build must match it, so that no file mixes two protocols.
+void check_protocol(const Bench& b) {
+  config::Experiment protocol;
+  *protocol.mutable_proxybench() = b.e.proxybench();
+  for (const char* rank_only :
+       {"bootstrap_resamples", "population", "generations", "tournament", "evolve_seed", "ompq_betas"})
+    protocol.mutable_proxybench()->GetReflection()->ClearField(
+        protocol.mutable_proxybench(), config::ProxybenchConfig::descriptor()->FindFieldByName(rank_only));
+  *protocol.mutable_train() = b.e.train();
+  *protocol.mutable_quant() = b.e.quant();
+  *protocol.mutable_data() = b.e.data();
+  protocol.set_seed(b.e.seed());
+  protocol.set_init_checkpoint(b.e.init_checkpoint());
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(protocol, &text);
+  const json record{{"protocol", text}, {"layers", b.paths}};
+  const std::string path = (fs::path(b.dir) / "bench.json").string();
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    const json stored = json::parse(in, nullptr, false);
+    QAT_CHECK(stored == record, path,
+              ": the stored rows were measured with other settings or layers than these "
+              "(compare its \"protocol\" with the config); use another --out");
+    return;
+  }
+  write_file_atomically(path, record.dump(2) + "\n");
+}
+
 std::string build(const CommandLine& line) {
   const Bench b = open_bench(line);
   const config::ProxybenchConfig& p = b.e.proxybench();
   const std::vector<BenchConfig> configs = bench_configs(*b.table, p);
   const std::string path = csv_path(b);
   fs::create_directories(b.dir);
+  check_protocol(b);
   std::vector<BenchRow> rows = read_bench_csv(path);
   check_stored(rows, configs, path);
   const size_t resumed = rows.size();
@@ -330,6 +362,73 @@ std::string rank_line(const std::string& proxy, const std::string& label, const 
   return out.str();
 }
 
+// proxies.csv: every ranked proxy's per-layer scores. rank reuses them (all but EMQ's, which are cheap and
+// change with evolve) so that ranking again skips the Hessian proxies; delete the file to score anew.
+using ScoreCache = std::map<std::string, ProxyScores>;
+
+ScoreCache read_scores(const std::string& path, const std::vector<std::string>& paths) {
+  ScoreCache cache;
+  if (!fs::exists(path)) return cache;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  for (int number = 2; std::getline(in, line); ++number) {
+    std::stringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string field; std::getline(fields, field, ',');) f.push_back(field);
+    QAT_CHECK(f.size() == 6, path, ", line ", number, ": ", f.size(), " fields, expected 6");
+    ProxyScores& s = cache[f[0]];
+    QAT_CHECK(s.paths.size() < paths.size() && paths[s.paths.size()] == f[1], path, ", line ", number,
+              ": layer ", f[1], " is not the model's next allocatable layer");
+    s.proxy = f[0];
+    s.form = f[2] == "distortion" ? ValueForm::distortion : ValueForm::linear;
+    s.paths.push_back(f[1]);
+    try {
+      s.score.push_back(std::stod(f[3]));
+      s.raw.push_back(std::stod(f[4]));
+      s.seconds = std::stod(f[5]);
+    } catch (const std::exception&) {
+      detail::fail(path, ", line ", number, ": not a number in ", line);
+    }
+  }
+  return cache;
+}
+
+std::string scores_csv(const ScoreCache& cache) {
+  std::ostringstream out;
+  out.precision(9);
+  out << "proxy,layer,form,score,raw,seconds\n";
+  for (const auto& [label, s] : cache)
+    for (size_t l = 0; l < s.paths.size(); ++l)
+      out << label << "," << s.paths[l] << "," << (s.form == ValueForm::linear ? "linear" : "distortion")
+          << "," << s.score[l] << "," << s.raw[l] << "," << s.seconds << "\n";
+  return out.str();
+}
+
+// rank.csv's lines of one proxy: each label, half and band.
+std::string rank_lines(const std::string& proxy, const std::vector<double>& predicted,
+                       const std::vector<BenchRow>& rows, const config::ProxybenchConfig& p,
+                       JsonLine& result) {
+  std::string csv;
+  for (const std::string_view label : {"acc_ft", "acc_ptq"})
+    for (const std::string_view split : {"heldout", "search"})
+      for (int band = -1; band < 3; ++band) {
+        std::vector<double> score, truth;
+        for (size_t i = 0; i < rows.size(); ++i) {
+          const BenchRow& r = rows[i];
+          if (r.config.split != split || (band >= 0 && r.config.band != band)) continue;
+          score.push_back(predicted[i]);
+          truth.push_back(label == "acc_ft" ? r.acc_ft : r.acc_ptq);
+        }
+        csv += rank_line(proxy, std::string(label), {std::string(split), band}, score, truth,
+                         p.bootstrap_resamples(), p.seed()) +
+               "\n";
+        if (label == "acc_ft" && split == "heldout" && band < 0 && score.size() >= 3)
+          result.add(proxy + "_heldout_tau", kendall_tau_b(score, truth));
+      }
+  return csv;
+}
+
 std::string rank(const CommandLine& line) {
   const Bench b = open_bench(line);
   const std::vector<BenchRow> rows = stored_rows(b);
@@ -337,41 +436,22 @@ std::string rank(const CommandLine& line) {
   const std::shared_ptr<Module> model = float_model(b.e);
   GradientProbe probe(*model, b.paths, b.calibration.inputs, b.calibration.targets);
   ConfigScorer config_score(probe);
+  const std::string cache_path = (fs::path(b.dir) / "proxies.csv").string();
+  ScoreCache cache = read_scores(cache_path, b.paths);
   std::string csv =
       "proxy,label,split,band,kendall_tau_b,spearman,tau_ci_low,tau_ci_high,rho_ci_low,rho_ci_high,n\n";
-  std::string scores_csv = "proxy,layer,score,raw,seconds\n";
   JsonLine result;
   result.add("command", "proxybench rank").add("rows", static_cast<int64_t>(rows.size()));
-  const int resamples = b.e.proxybench().bootstrap_resamples();
   for (const RankedProxy& p : proxies) {
-    const ProxyScores s = score_proxy(p.proxy, probe, p.options);
-    for (size_t l = 0; l < b.paths.size(); ++l) {
-      std::ostringstream v;
-      v.precision(9);
-      v << p.label << "," << b.paths[l] << "," << s.score[l] << "," << s.raw[l] << "," << s.seconds << "\n";
-      scores_csv += v.str();
+    if (p.proxy == "emq" || !cache.count(p.label)) {
+      cache[p.label] = score_proxy(p.proxy, probe, p.options);
+      write_file_atomically(cache_path, scores_csv(cache));
     }
     std::vector<double> predicted;
-    for (const BenchRow& r : rows) predicted.push_back(config_score(s, r.config.bits));
-    for (const std::string_view label : {"acc_ft", "acc_ptq"})
-      for (const std::string_view split : {"heldout", "search"})
-        for (int band = -1; band < 3; ++band) {
-          std::vector<double> score, truth;
-          for (size_t i = 0; i < rows.size(); ++i) {
-            const BenchRow& r = rows[i];
-            if (r.config.split != split || (band >= 0 && r.config.band != band)) continue;
-            score.push_back(predicted[i]);
-            truth.push_back(label == "acc_ft" ? r.acc_ft : r.acc_ptq);
-          }
-          csv += rank_line(p.label, std::string(label), {std::string(split), band}, score, truth, resamples,
-                           b.e.proxybench().seed()) +
-                 "\n";
-          if (label == "acc_ft" && split == "heldout" && band < 0 && score.size() >= 3)
-            result.add(p.label + "_heldout_tau", kendall_tau_b(score, truth));
-        }
+    for (const BenchRow& r : rows) predicted.push_back(config_score(cache.at(p.label), r.config.bits));
+    csv += rank_lines(p.label, predicted, rows, b.e.proxybench(), result);
   }
   write_file_atomically((fs::path(b.dir) / "rank.csv").string(), csv);
-  write_file_atomically((fs::path(b.dir) / "proxies.csv").string(), scores_csv);
   return result.add("rank", (fs::path(b.dir) / "rank.csv").string()).str();
 }
 

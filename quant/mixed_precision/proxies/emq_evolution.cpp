@@ -75,9 +75,9 @@ std::optional<std::vector<double>> emq_layer_scores(const EmqGenotype& g,
     }
     if (!std::isfinite(scores.back())) return std::nullopt;
   }
-  const bool constant =
-      std::all_of(scores.begin(), scores.end(), [&](double s) { return s == scores.front(); });
-  if (constant) return std::nullopt;
+  // Constant up to rounding (e.g. std(normalize(x)) = 1 in every layer): no ranking of the layers.
+  const auto [lo, hi] = std::minmax_element(scores.begin(), scores.end());
+  if (*hi - *lo <= 1e-12 * std::max(std::abs(*lo), std::abs(*hi))) return std::nullopt;
   return scores;
 }
 

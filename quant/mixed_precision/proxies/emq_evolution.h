@@ -38,7 +38,7 @@ struct EmqEvolution {
 };
 
 /// The genotype's score for every layer; empty when screening rejects it (a shape mismatch under a
-/// binary op, a NaN or Inf, or the same score for every layer).
+/// binary op, a NaN or Inf, or the same score for every layer up to rounding).
 std::optional<std::vector<double>> emq_layer_scores(const EmqGenotype& g,
                                                     const std::vector<EmqLayerInputs>& layers);
 
