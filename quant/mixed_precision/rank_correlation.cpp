@@ -38,7 +38,7 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
   for (size_t i = 0; i < x.size(); ++i)
     for (size_t j = i + 1; j < x.size(); ++j) {
       const int sx = sign(x[i] - x[j]), sy = sign(y[i] - y[j]);
-      score += sx * sy;
+      score += static_cast<int64_t>(sx * sy);
       untied_x += sx != 0;
       untied_y += sy != 0;
     }
