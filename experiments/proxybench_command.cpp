@@ -448,6 +448,7 @@ std::string rank(const CommandLine& line) {
       write_file_atomically(cache_path, scores_csv(cache));
     }
     std::vector<double> predicted;
+    predicted.reserve(rows.size());
     for (const BenchRow& r : rows) predicted.push_back(config_score(cache.at(p.label), r.config.bits));
     csv += rank_lines(p.label, predicted, rows, b.e.proxybench(), result);
   }

@@ -54,6 +54,7 @@ TEST(EmqEvolution, DeterministicForASeedAndNoWorseThanTheSeed) {
   const std::vector<EmqLayerInputs> in = layers();
   // Target: the layers' weight norms, which some tree (norm of the weight) reproduces exactly.
   std::vector<double> target;
+  target.reserve(in.size());
   for (const EmqLayerInputs& l : in) target.push_back(l.weight.norm());
   const EmqFitness fitness = [&](const std::vector<double>& s) { return kendall_tau_b(s, target); };
   const EmqEvolutionOptions options{.population = 8, .generations = 12, .tournament = 3, .seed = 5};
