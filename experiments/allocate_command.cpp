@@ -72,23 +72,6 @@ Budget parse_budget(const std::string& text) {
   detail::fail("allocate.budget: unknown budget '", kind, "' (known: ", forms, ")");
 }
 
-ProxyOptions proxy_options(const config::AllocateConfig& a) {
-  // Each field's range is in config_validation; only their relation is checked here.
-  QAT_CHECK(a.max_probes() >= a.min_probes(), "allocate.min_probes / max_probes: ", a.min_probes(), " / ",
-            a.max_probes(), " (need min ≤ max)");
-  return {.ompq_beta = a.ompq_beta(),
-          .feature_samples = a.feature_samples(),
-          .min_probes = a.min_probes(),
-          .max_probes = a.max_probes(),
-          .trace_tolerance = a.trace_tolerance(),
-          .power_iterations = a.power_iterations(),
-          .power_tolerance = a.power_tolerance(),
-          .fisher_batches = a.fisher_batches(),
-          .fisher_batch = a.fisher_batch(),
-          .seed = a.seed(),
-          .emq = EmqGenotype::seed()};
-}
-
 // The policy whose packed records the sizes count: quant's, or for a post-training config a per-channel
 // min-max stand-in at ptq's bits (a per-row record stores the same fields).
 QuantPolicy cost_policy(const config::Experiment& e) {
@@ -122,6 +105,23 @@ std::string bits_array(const BitConfig& bits) {
 }
 
 }  // namespace
+
+ProxyOptions proxy_options(const config::AllocateConfig& a) {
+  // Each field's range is in config_validation; only their relation is checked here.
+  QAT_CHECK(a.max_probes() >= a.min_probes(), "allocate.min_probes / max_probes: ", a.min_probes(), " / ",
+            a.max_probes(), " (need min ≤ max)");
+  return {.ompq_beta = a.ompq_beta(),
+          .feature_samples = a.feature_samples(),
+          .min_probes = a.min_probes(),
+          .max_probes = a.max_probes(),
+          .trace_tolerance = a.trace_tolerance(),
+          .power_iterations = a.power_iterations(),
+          .power_tolerance = a.power_tolerance(),
+          .fisher_batches = a.fisher_batches(),
+          .fisher_batch = a.fisher_batch(),
+          .seed = a.seed(),
+          .emq = EmqGenotype::seed()};
+}
 
 std::string run_allocate(const CommandLine& line) {
   QAT_CHECK(line.positional.size() == 1, "qat allocate: expected one CONFIG argument");

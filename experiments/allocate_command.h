@@ -5,8 +5,13 @@
 #include <string>
 
 #include "experiments/command_line.h"
+#include "experiments/experiment.pb.h"
+#include "quant/mixed_precision/proxies/sensitivity_proxy.h"
 
 namespace qat {
+
+/// The proxies' settings of an allocate section (EMQ: the seed genotype); errors name the field.
+ProxyOptions proxy_options(const config::AllocateConfig& a);
 
 /// Runs the command; returns the JSON result line (bits per layer, objectives, size, bits, GBOPs, seconds).
 std::string run_allocate(const CommandLine& line);

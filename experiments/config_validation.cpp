@@ -118,6 +118,18 @@ const std::map<std::string, Table>& range_tables() {
         {"fisher_batches", within(1, 1000000)},
         {"fisher_batch", within(1, 65536)},
         {"seed", any()}}},
+      {"ProxybenchConfig",  // qat proxybench (mixed precision)
+       {{"bits", within(2, 8)},
+        {"configs_per_band", within(0, 100000)},
+        {"seed", any()},
+        {"finetune_steps", within(0, 1000000)},
+        {"eval_samples", within(1, 60000)},
+        {"bootstrap_resamples", within(1, 1000000)},
+        {"population", within(2, 100000)},
+        {"generations", within(0, 1000000)},
+        {"tournament", within(1, 1000)},
+        {"evolve_seed", any()},
+        {"ompq_betas", within(0)}}},
   };
   return tables;
 }

@@ -15,6 +15,7 @@
 #include "experiments/eval_command.h"
 #include "experiments/export_command.h"
 #include "experiments/inspect_command.h"
+#include "experiments/proxybench_command.h"
 #include "experiments/ptq_command.h"
 #include "experiments/report_command.h"
 #include "experiments/train_command.h"
@@ -34,6 +35,8 @@ constexpr const char* kUsage =
     "       qat inspect CHECKPOINT|PACKED_FILE [--rules-out FILE] [--set field.path=value ...]\n"
     "       qat allocate CONFIG [--proxy NAME] [--budget avg_bits=B|size_kb=K|gbops=G] [--bits 2,3,4] "
     "[--solver dp|greedy] [--beta B] [--seed S] [--out RULES] [--set field.path=value ...]\n"
+    "       qat proxybench build|rank|evolve CONFIG [--out DIR] [--proxy NAME|all] [--stop-after ROWS] "
+    "[--set field.path=value ...]\n"
     "       qat export CHECKPOINT --format onnx|packed --out FILE [--text-data FILE] [--overwrite] "
     "[--set field.path=value ...]\n"
     "       qat report RUN_DIRS... --out DIR [--timing full|quick|off] [--float MODEL=CHECKPOINT[,...]] "
@@ -55,6 +58,7 @@ const std::vector<Subcommand>& subcommands() {
       {"ptq", qat::run_ptq, {"out"}, {"overwrite"}},
       {"inspect", qat::run_inspect, {"rules-out"}, {}},
       {"allocate", qat::run_allocate, {"proxy", "budget", "bits", "solver", "beta", "seed", "out"}, {}},
+      {"proxybench", qat::run_proxybench, {"out", "proxy", "stop-after"}, {}},
       {"export", qat::run_export, {"format", "out", "text-data"}, {"overwrite"}},
       {"report", qat::run_report, {"out", "timing", "float", "title"}, {}},
       {"bench",

@@ -107,20 +107,26 @@ void ompq(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
 }
 
 void emq(GradientProbe& probe, const ProxyOptions& o, ProxyScores& s) {
-  const WeightBlocks grad = probe.gradients(), virtual_grad = probe.virtual_gradients();
-  const std::vector<Eigen::MatrixXd> act = probe.outputs(std::min(o.feature_samples, probe.batch_size()));
-  for (size_t l = 0; l < probe.layers(); ++l) {
-    const int64_t out = probe.weight(l).dim(0);
-    const EmqLayerInputs in{.act = act[l],
-                            .grad = as_matrix(grad[l], out),
-                            .weight = as_matrix(probe.weight_vector(l), out),
-                            .virtual_grad = as_matrix(virtual_grad[l], out)};
-    s.score.push_back(emq_score(o.emq, in));
-  }
+  for (const EmqLayerInputs& in : emq_inputs(probe, o)) s.score.push_back(emq_score(o.emq, in));
   s.raw = s.score;
 }
 
 }  // namespace
+
+std::vector<EmqLayerInputs> emq_inputs(GradientProbe& probe, const ProxyOptions& options) {
+  const WeightBlocks grad = probe.gradients(), virtual_grad = probe.virtual_gradients();
+  const std::vector<Eigen::MatrixXd> act =
+      probe.outputs(std::min(options.feature_samples, probe.batch_size()));
+  std::vector<EmqLayerInputs> inputs;
+  for (size_t l = 0; l < probe.layers(); ++l) {
+    const int64_t out = probe.weight(l).dim(0);
+    inputs.push_back({.act = act[l],
+                      .grad = as_matrix(grad[l], out),
+                      .weight = as_matrix(probe.weight_vector(l), out),
+                      .virtual_grad = as_matrix(virtual_grad[l], out)});
+  }
+  return inputs;
+}
 
 const std::vector<std::string>& proxy_names() {
   static const std::vector<std::string> names{"hawq_v1", "hawq_v2", "fisher", "snip",

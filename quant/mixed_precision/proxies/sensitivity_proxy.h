@@ -47,6 +47,10 @@ const std::vector<std::string>& proxy_names();
 /// Scores the probe's layers by proxy `name`; an unknown name lists the known ones.
 ProxyScores score_proxy(const std::string& name, GradientProbe& probe, const ProxyOptions& options);
 
+/// EMQ's per-layer inputs in the probe's layer order: the outputs on the first feature_samples images, the
+/// loss and virtual gradients and the weights, each [output channels, rest] (the outputs [samples, rest]).
+std::vector<EmqLayerInputs> emq_inputs(GradientProbe& probe, const ProxyOptions& options);
+
 /// OMPQ's scores from its orthogonality matrix: γ_l = Σ_{j≠l} ORM_lj, θ_l = exp(−β·γ_l),
 /// s_l = (1/(L − l))·Σ_{j≥l} θ_j (mixed_bit/ORM.py; layers in model order).
 std::vector<double> ompq_scores(const Eigen::MatrixXd& orm, double beta);
