@@ -70,13 +70,13 @@ int64_t GradientAverager::bytes_per_step() const {
 
 void GradientAverager::finish_step() {
   QAT_CHECK(armed_, "GradientAverager: finish_step without start_step");
-  const auto start = std::chrono::steady_clock::now();
+  const auto waiting_since = std::chrono::steady_clock::now();
   for (Bucket& bucket : buckets_)
     if (!bucket.started) start(bucket);
   communicator_.wait_all();
   for (const Bucket& bucket : buckets_) write_back(bucket);
   armed_ = false;
-  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting_since).count();
 }
 
 void GradientAverager::write_back(const Bucket& bucket) {
