@@ -15,7 +15,7 @@ ImageDataset ramp() {
   ImageDataset data;
   data.images = Tensor::empty({10, 1, 4, 4}, DType::u8);
   for (int i = 0; i < 10; ++i) {
-    std::fill_n(data.images.data<uint8_t>() + 16 * i, 16, static_cast<uint8_t>(10 * i));
+    std::fill_n(data.images.data<uint8_t>() + int64_t{16} * i, 16, static_cast<uint8_t>(10 * i));
     data.labels.push_back(i);
   }
   data.num_classes = 10;
@@ -52,7 +52,7 @@ TEST(DataLoader, DropLastAndNormalization) {
   Tensor images, labels;
   ASSERT_TRUE(loader.next(images, labels));
   EXPECT_EQ(images.shape(), (Shape{4, 1, 4, 4}));
-  EXPECT_FLOAT_EQ(images.data<float>()[16 * 3], (30.0f / 255.0f - 0.5f) / 0.25f);
+  EXPECT_FLOAT_EQ(images.data<float>()[int64_t{16} * 3], (30.0f / 255.0f - 0.5f) / 0.25f);
   ASSERT_TRUE(loader.next(images, labels));
   EXPECT_FALSE(loader.next(images, labels));
 }
