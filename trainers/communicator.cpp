@@ -60,4 +60,13 @@ void broadcast_from_root(Communicator& communicator, Module& model) {
   if (!communicator.is_root()) global_generator().set_state(rng);
 }
 
+void broadcast_buffers_from_root(Communicator& communicator, Module& model) {
+  if (communicator.size() == 1) return;
+  for (auto& [name, buffer] : model.named_buffers()) {
+    Tensor plain = buffer->contiguous();
+    broadcast_tensor(communicator, plain);
+    if (!plain.shares_storage(*buffer)) *buffer = plain.to_layout(buffer->desc());
+  }
+}
+
 }  // namespace qat

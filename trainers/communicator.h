@@ -37,5 +37,7 @@ class Communicator {
 Communicator& world_communicator();
 /// Gives every rank rank 0's parameters, buffers and global random state.
 void broadcast_from_root(Communicator& communicator, Module& model);
+/// Gives every rank rank 0's buffers (e.g. normalization statistics) alone.
+void broadcast_buffers_from_root(Communicator& communicator, Module& model);
 
 }  // namespace qat

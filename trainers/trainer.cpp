@@ -107,7 +107,7 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
   progress.finish();
   // Normalization statistics are each rank's own (no synchronised batch norm): rank 0's, the ones its
   // checkpoints store, go to every rank so that all evaluate the same model.
-  if (averager_) broadcast_from_root(*communicator_, model_);
+  if (averager_) broadcast_buffers_from_root(*communicator_, model_);
   const double mean = step > 0 ? total / static_cast<double>(step) : 0.0;
   if (communicator_->size() == 1) return mean;
   // Every rank's shard has as many batches, so the mean of the ranks' means is the epoch's mean.
