@@ -71,6 +71,34 @@ void train(Module& model, const ImageDataset& data, Communicator* communicator) 
   Trainer(model, sgd, options).fit(batches, batches);
 }
 
+// Every rank's shard of an epoch, counted over the ranks (an average times the ranks), is the unsharded
+// epoch: each example of it exactly once, nothing else.
+TEST(DataParallel, ShardsOfTheRanksAreDisjointAndCoverTheEpoch) {
+  Communicator& world = world_communicator();
+  ASSERT_GE(world.size(), 2) << "run under mpirun -np 2 (ctest does)";
+  ImageDataset data = random_images();
+  for (int i = 0; i < data.size(); ++i) data.labels[static_cast<size_t>(i)] = i;  // label = example
+  const DataLoaderOptions whole{.batch_size = 8, .shuffle = true, .drop_last = true, .seed = 5};
+  DataLoaderOptions mine = whole;
+  mine.shard = world.rank();
+  mine.shards = world.size();
+  for (int epoch : {0, 3}) {
+    auto seen = [&](const DataLoaderOptions& options) {
+      DataLoader loader(data, options);
+      loader.start_epoch(epoch);
+      std::vector<float> count(static_cast<size_t>(data.size()), 0.0f);
+      for (Tensor images, labels; loader.next(images, labels);)
+        for (int64_t i = 0; i < labels.numel(); ++i)
+          count[static_cast<size_t>(labels.data<int32_t>()[i])] += 1;
+      return count;
+    };
+    std::vector<float> over_ranks = seen(mine);
+    world.average(over_ranks);
+    for (float& c : over_ranks) c *= static_cast<float>(world.size());
+    EXPECT_EQ(over_ranks, seen(whole)) << "epoch " << epoch;
+  }
+}
+
 TEST(DataParallel, TwoRanksMatchOneProcessWithTheSameGlobalBatch) {
   Communicator& world = world_communicator();
   ASSERT_GE(world.size(), 2) << "run under mpirun -np 2 (ctest does)";
