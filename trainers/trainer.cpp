@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "autograd/grad_mode.h"
@@ -71,8 +72,11 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
   model_.train();
   const LrSchedule schedule(options_.schedule, options_.epochs);
   const int64_t steps = train.batches_per_epoch();
-  Progress progress(
-      options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs), steps);
+  std::optional<Progress> progress;  // rank 0 alone reports
+  if (communicator_->is_root())
+    progress.emplace(
+        options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
+        steps);
   train.start_epoch(epoch);
   double total = 0.0;
   int64_t step = 0;
@@ -102,9 +106,9 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
     total += value;
     if (options_.log_every_steps > 0 && (step + 1) % options_.log_every_steps == 0)
       steps_log.append(step_line(epoch, epoch * steps + step + 1, value, optimizer_.lr()));
-    progress.step(total / static_cast<double>(step + 1), batch.targets.dim(0));
+    if (progress) progress->step(total / static_cast<double>(step + 1), batch.targets.dim(0));
   }
-  progress.finish();
+  if (progress) progress->finish();
   // Normalization statistics are each rank's own (no synchronised batch norm): rank 0's, the ones its
   // checkpoints store, go to every rank so that all evaluate the same model.
   if (averager_) broadcast_buffers_from_root(*communicator_, model_);
