@@ -37,6 +37,25 @@ std::vector<Node*> reachable_nodes(Node* root) {
   return order;
 }
 
+// For every leaf with a grad-ready hook, how many edges of `nodes` still lead to it.
+std::unordered_map<VariableImpl*, int> hooked_leaf_edges(const std::vector<Node*>& nodes) {
+  std::unordered_map<VariableImpl*, int> count;
+  for (const Node* node : nodes)
+    for (const Edge& edge : node->edges)
+      if (edge.leaf && edge.leaf->on_grad_ready) ++count[edge.leaf.get()];
+  return count;
+}
+
+// Called once `node` has passed its gradients on (or got none): a hooked leaf whose last edge this was
+// has its final gradient.
+void release_leaf_edges(const Node& node, std::unordered_map<VariableImpl*, int>& remaining) {
+  for (const Edge& edge : node.edges) {
+    if (!edge.leaf) continue;
+    auto it = remaining.find(edge.leaf.get());
+    if (it != remaining.end() && --it->second == 0) edge.leaf->on_grad_ready();
+  }
+}
+
 std::vector<Tensor> run_node(Node& node, const Tensor& grad_output) {
   QAT_CHECK(node.backward, "backward through a freed graph: ", node.signature(),
             " already ran its backward and released its saved tensors (pass retain_graph=true to "
@@ -66,6 +85,12 @@ void Variable::set_data(Tensor data) {
   QAT_CHECK(data.shape() == impl_->data.shape(), "Variable::set_data: new value ", data.str(),
             " does not match ", impl_->data.str());
   impl_->data = std::move(data);
+}
+
+void Variable::set_grad_ready_hook(std::function<void()> hook) {
+  QAT_CHECK(is_leaf(), "set_grad_ready_hook: only leaves get one, this variable was made by ",
+            impl_->grad_fn->signature());
+  impl_->on_grad_ready = std::move(hook);
 }
 
 void Variable::set_requires_grad(bool trainable) {
@@ -114,13 +139,19 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
             "or it was computed under NoGrad)");
   if (is_leaf()) {
     accumulate_into(impl_->grad, seed.clone());
+    if (impl_->on_grad_ready) impl_->on_grad_ready();
     return;
   }
   NoGrad no_grad;
   std::unordered_map<Node*, Tensor> pending{{impl_->grad_fn.get(), seed}};
-  for (Node* node : reachable_nodes(impl_->grad_fn.get())) {
+  const std::vector<Node*> nodes = reachable_nodes(impl_->grad_fn.get());
+  std::unordered_map<VariableImpl*, int> hooked_edges = hooked_leaf_edges(nodes);
+  for (Node* node : nodes) {
     auto it = pending.find(node);
-    if (it == pending.end()) continue;
+    if (it == pending.end()) {
+      release_leaf_edges(*node, hooked_edges);
+      continue;
+    }
     const Tensor grad_output = std::move(it->second);
     pending.erase(it);
     const std::vector<Tensor> grads = run_node(*node, grad_output);
@@ -133,6 +164,7 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
       else
         accumulate_into(pending[edge.node.get()], grads[i]);
     }
+    release_leaf_edges(*node, hooked_edges);
   }
 }
 

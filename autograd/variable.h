@@ -1,5 +1,6 @@
 #pragma once
 // Variable: a Tensor on the tape, with its gradient and the Node that produced it.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ struct VariableImpl {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   bool requires_grad = false;
+  std::function<void()> on_grad_ready;  ///< called once per backward after the leaf's last accumulation
 };
 
 /// A tensor that records the ops applied to it; `backward()` fills the gradients of leaves.
@@ -37,6 +39,9 @@ class Variable {
   void zero_grad() { impl_->grad = Tensor(); }
   /// Whether gradients flow to this variable.
   bool requires_grad() const { return impl_->requires_grad; }
+  /// Calls `hook` during every backward that reaches this leaf, once its gradient is complete (the
+  /// tape will add nothing more to it); an empty hook removes it.
+  void set_grad_ready_hook(std::function<void()> hook);
   /// Marks a leaf as trainable (or not).
   void set_requires_grad(bool trainable);
   /// True when no op produced it.

@@ -23,6 +23,12 @@ DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
   for (const auto* values : {&options_.mean, &options_.stddev})
     QAT_CHECK(values->empty() || values->size() == 1 || static_cast<int64_t>(values->size()) == channels,
               "DataLoader: ", values->size(), " normalization values for ", channels, " channels");
+  QAT_CHECK(options_.shards >= 1 && options_.shard >= 0 && options_.shard < options_.shards,
+            "DataLoader: shard ", options_.shard, " of ", options_.shards, " does not exist");
+  QAT_CHECK(options_.batch_size % options_.shards == 0, "DataLoader: batch size ", options_.batch_size,
+            " does not split into ", options_.shards, " equal shards");
+  QAT_CHECK(options_.shards == 1 || options_.drop_last,
+            "DataLoader: sharding needs drop_last (every shard of every batch the same size)");
   QAT_CHECK(options_.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", options_.prefetch);
   if (options_.prefetch > 0) ready_.set_capacity(options_.prefetch);
   start_epoch(0);
@@ -89,8 +95,9 @@ bool DataLoader::next(Tensor& images, Tensor& labels) {
 }
 
 DataLoader::Batch DataLoader::make_batch(int64_t index, bool parallel) const {
-  const int64_t first = index * options_.batch_size;
-  const int64_t count = std::min(data_.size() - first, options_.batch_size);
+  const int64_t shard_size = options_.batch_size / options_.shards;
+  const int64_t first = index * options_.batch_size + options_.shard * shard_size;
+  const int64_t count = std::min(data_.size() - first, shard_size);
   const Shape& shape = data_.images.shape();
   Batch batch{Tensor::empty({count, shape[1], shape[2], shape[3]}), Tensor::empty({count}, DType::s32)};
   const int64_t sample = shape[1] * shape[2] * shape[3];

@@ -22,10 +22,15 @@ struct DataLoaderOptions {
   std::vector<float> mean{};  ///< per-channel (one value = every channel); pixels are scaled to [0, 1] first
   std::vector<float> stddev{};  ///< per-channel, as mean
   int prefetch = 0;             ///< batches a background thread prepares ahead (0 = build each on demand)
+  /// Data-parallel sharding: this loader yields part `shard` (0..shards-1) of every batch of batch_size
+  /// examples, i.e. batch_size/shards of them; batch_size must be divisible by shards, and drop_last set.
+  int shard = 0;
+  int shards = 1;
 };
 
 /// Iterates a dataset in batches; the order and the augmentation of every sample depend only on
-/// (seed, epoch, index), never on timing, so prefetching does not change results.
+/// (seed, epoch, index), never on timing, so prefetching does not change results. The shards of one
+/// epoch are disjoint and together are exactly the unsharded epoch.
 class DataLoader {
  public:
   DataLoader(const ImageDataset& data, DataLoaderOptions options);

@@ -77,7 +77,8 @@ const std::map<std::string, Table>& range_tables() {
         {"grad_clip_norm", within(0)},  // 0 = off
         {"ema_decay", below(0, 1)},     // 0 = off
         {"label_smoothing", below(0, 1)},
-        {"log_every_steps", within(0, 1e9)}}},                                      // 0 = off
+        {"log_every_steps", within(0, 1e9)},
+        {"collective_timeout_seconds", above(0)}}},                                 // 0 = off
       {"QuantRule", {{"weight_bits", within(2, 8)}, {"act_bits", zero_or(2, 8)}}},  // act 0: float inputs
       {"QuantConfig",
        {{"weight_bits", within(2, 8)},

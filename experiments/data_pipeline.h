@@ -32,9 +32,16 @@ class DataPipeline {
   virtual std::map<std::string, double> reference_figures() const { return {}; }
 };
 
+/// The part of every training batch one rank of a data-parallel run reads.
+struct TrainShard {
+  int rank = 0;
+  int ranks = 1;
+};
+
 /// The pipeline of `experiment.data.dataset`; `assets` of a checkpoint the run starts from (its
-/// tokenizer is reused). Errors name the field.
+/// tokenizer is reused); `shard` of every training batch. Errors name the field.
 std::unique_ptr<DataPipeline> make_pipeline(const config::Experiment& experiment,
-                                            const std::map<std::string, Tensor>& assets = {});
+                                            const std::map<std::string, Tensor>& assets = {},
+                                            TrainShard shard = {});
 
 }  // namespace qat

@@ -15,8 +15,11 @@ ImageDataset load_split(const config::DataConfig& data, const std::string& split
   return full.first(split == "train" ? data.train_limit() : data.test_limit());
 }
 
-DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
+DataLoaderOptions loader_options(const config::Experiment& e, bool training, TrainShard shard) {
   const auto& d = e.data();
+  QAT_CHECK(!training || e.train().batch_size() % shard.ranks == 0,
+            "train.batch_size: ", e.train().batch_size(), " does not split evenly over the ", shard.ranks,
+            " MPI ranks");
   return {.batch_size = training ? e.train().batch_size() : e.train().eval_batch_size(),
           .shuffle = training,
           .drop_last = training,
@@ -25,18 +28,20 @@ DataLoaderOptions loader_options(const config::Experiment& e, bool training) {
           .flip = training && d.flip(),
           .mean = {d.mean().begin(), d.mean().end()},
           .stddev = {d.std().begin(), d.std().end()},
-          .prefetch = d.prefetch()};
+          .prefetch = d.prefetch(),
+          .shard = training ? shard.rank : 0,
+          .shards = training ? shard.ranks : 1};
 }
 
 }  // namespace
 
-ImagePipeline::ImagePipeline(const config::Experiment& e)
+ImagePipeline::ImagePipeline(const config::Experiment& e, TrainShard shard)
     : train_file_(
           fashion_mnist_image_file("train", e.data().dir().empty() ? kFashionMnistDir : e.data().dir())),
       train_set_(load_split(e.data(), "train")),
       test_set_(load_split(e.data(), "test")),
-      train_loader_(train_set_, loader_options(e, true)),
-      test_loader_(test_set_, loader_options(e, false)),
+      train_loader_(train_set_, loader_options(e, true, shard)),
+      test_loader_(test_set_, loader_options(e, false, {})),
       train_batches_(train_loader_),
       test_batches_(test_loader_) {}
 

@@ -10,7 +10,8 @@ namespace qat {
 /// Loads both splits (subset limits applied) and sets up augmentation for training only.
 class ImagePipeline : public DataPipeline {
  public:
-  explicit ImagePipeline(const config::Experiment& experiment);
+  /// Training batches are `shard` of every batch of train.batch_size examples.
+  ImagePipeline(const config::Experiment& experiment, TrainShard shard);
   ImagePipeline(const ImagePipeline&) = delete;
   ImagePipeline& operator=(const ImagePipeline&) = delete;
 

@@ -19,6 +19,7 @@
 #include "experiments/ptq_command.h"
 #include "experiments/report_command.h"
 #include "experiments/train_command.h"
+#include "trainers/communicator.h"
 
 namespace {
 
@@ -88,6 +89,10 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     for (const Subcommand& sub : subcommands())
       if (command == sub.name) {
+        // Under mpirun every rank runs the command: only train shares its work out, the others would
+        // each do all of it and write the same files.
+        QAT_CHECK(command == "train" || qat::world_communicator().size() == 1, "qat ", command,
+                  ": runs on one ", "process; under mpirun only qat train divides its work over the ranks");
         std::puts(sub.run(qat::CommandLine::parse(argc, argv, 2, sub.valued, sub.flags)).c_str());
         return 0;
       }

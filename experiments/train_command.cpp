@@ -21,6 +21,7 @@
 #include "experiments/quant_setup.h"
 #include "experiments/resume_check.h"
 #include "trainers/checkpoint.h"
+#include "trainers/communicator.h"
 #include "trainers/losses.h"
 #include "trainers/trainer.h"
 
@@ -113,7 +114,9 @@ std::string run_train(const CommandLine& line) {
   const PrecisionScope precision(precision_of(e.train()));
   manual_seed(e.seed());
   const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
-  const auto data = make_pipeline(e, init.assets);
+  Communicator& world = world_communicator();
+  world.set_timeout(e.train().collective_timeout_seconds());
+  const auto data = make_pipeline(e, init.assets, {.rank = world.rank(), .ranks = world.size()});
   const auto model = build_model(e.model());
   // Entries the model has beyond the checkpoint's (quantizer scalars, a new head) keep their init.
   if (!e.init_checkpoint().empty()) load_matching(*model, init.model, e.init_checkpoint());
@@ -126,6 +129,7 @@ std::string run_train(const CommandLine& line) {
   const float smoothing = e.train().label_smoothing();
   TrainerOptions options = trainer_options(e, line);
   options.assets = data->assets();
+  options.communicator = &world;
   const auto teacher = distillation_teacher(e, init);
   options.teacher = teacher.get();
   options.distill_temperature = e.quant().distill_temperature();
@@ -152,7 +156,7 @@ std::string run_train(const CommandLine& line) {
   for (const auto& [name, value] : data->reference_figures()) result.add(name, value);
   if (!quantized.layers.empty()) add_cost(result, quantized);
   const std::string out = line.get("out");
-  if (!out.empty())
+  if (!out.empty() && world.is_root())
     write_file_atomically((std::filesystem::path(out) / "result.json").string(), result.str() + "\n");
   return result.str();
 }

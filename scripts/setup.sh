@@ -9,7 +9,8 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config libdnnl-dev ocl-icd-opencl-dev libeigen3-dev libtbb-dev
   libprotobuf-dev protobuf-compiler libhdf5-dev libgtest-dev libbenchmark-dev zlib1g-dev
   libsentencepiece-dev nlohmann-json3-dev gnuplot-nox dataset-fashion-mnist wordnet-base fortunes
-  libonnx-dev chromium)
+  libonnx-dev chromium libopenmpi-dev openmpi-bin)
+# libopenmpi-dev, openmpi-bin: data-parallel training (mpirun -np N qat train) and its ctest cases.
 # chromium: scripts/check_report.mjs opens qat report's page in it (headless, over the DevTools pipe).
 # Node.js and npm for ONNX Runtime, from Debian unless the machine has them (e.g. NodeSource's nodejs,
 # which bundles npm and conflicts with Debian's npm package).

@@ -18,6 +18,12 @@ void Optimizer::zero_grad() {
     for (auto& param : group.params) param.zero_grad();
 }
 
+std::vector<Variable> Optimizer::parameters() const {
+  std::vector<Variable> all;
+  for (const auto& group : groups_) all.insert(all.end(), group.params.begin(), group.params.end());
+  return all;
+}
+
 double Optimizer::clip_grad_norm(double max_norm) {
   double squares = 0.0;
   for (auto& group : groups_)

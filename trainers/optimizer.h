@@ -29,6 +29,8 @@ class Optimizer {
   double clip_grad_norm(double max_norm);
   /// Sets the learning rate (schedules call this every step).
   void set_lr(float lr) { lr_ = lr; }
+  /// Every parameter, group by group.
+  std::vector<Variable> parameters() const;
   /// Current learning rate.
   float lr() const { return lr_; }
   /// Every state tensor, named "<slot>.<parameter index>", for checkpoints.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "autograd/grad_mode.h"
@@ -52,11 +53,18 @@ std::string path_in(const std::string& dir, const std::string& name) {
 }  // namespace
 
 Trainer::Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss)
-    : model_(model), optimizer_(optimizer), options_(std::move(options)), loss_(std::move(loss)) {
+    : model_(model),
+      optimizer_(optimizer),
+      options_(std::move(options)),
+      loss_(std::move(loss)),
+      communicator_(options_.communicator ? options_.communicator : &alone_) {
   if (!loss_)
     loss_ = [](const Variable& output, const Tensor& targets) {
       return classification_loss(output, targets);
     };
+  broadcast_from_root(*communicator_, model_);  // before the EMA copies the weights
+  if (communicator_->size() > 1)
+    averager_ = std::make_unique<GradientAverager>(*communicator_, optimizer_.parameters());
   if (options_.ema_decay > 0.0f) ema_ = std::make_unique<WeightEma>(model_, options_.ema_decay);
 }
 
@@ -64,8 +72,11 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
   model_.train();
   const LrSchedule schedule(options_.schedule, options_.epochs);
   const int64_t steps = train.batches_per_epoch();
-  Progress progress(
-      options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs), steps);
+  std::optional<Progress> progress;  // rank 0 alone reports
+  if (communicator_->is_root())
+    progress.emplace(
+        options_.label + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
+        steps);
   train.start_epoch(epoch);
   double total = 0.0;
   int64_t step = 0;
@@ -73,6 +84,12 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
     optimizer_.set_lr(schedule.at(epoch + static_cast<double>(step) / steps));
     optimizer_.zero_grad();
     const Variable loss = step_loss(batch);
+    if (averager_ && !replicas_synced_after_first_forward_) {
+      // Quantizers initialize from their first batch, which differs between the ranks' shards: every rank
+      // takes rank 0's values (this one step's gradients still come from each rank's own).
+      broadcast_from_root(*communicator_, model_);
+      replicas_synced_after_first_forward_ = true;
+    }
     const double value = loss.data().item();
     if (!std::isfinite(value)) {  // before the update, so that the diagnosis sees this step's weights
       optimizer_.zero_grad();
@@ -80,17 +97,27 @@ double Trainer::train_epoch(BatchStream& train, int epoch, const MetricsLog& ste
                    locate_non_finite(
                        model_, [&] { return step_loss(batch); }, optimizer_.lr()));
     }
+    if (averager_) averager_->start_step();
     loss.backward();
+    if (averager_) averager_->finish_step();
     if (options_.grad_clip_norm > 0.0f) optimizer_.clip_grad_norm(options_.grad_clip_norm);
     optimizer_.step();
     if (ema_) ema_->update();
     total += value;
     if (options_.log_every_steps > 0 && (step + 1) % options_.log_every_steps == 0)
       steps_log.append(step_line(epoch, epoch * steps + step + 1, value, optimizer_.lr()));
-    progress.step(total / static_cast<double>(step + 1), batch.targets.dim(0));
+    if (progress) progress->step(total / static_cast<double>(step + 1), batch.targets.dim(0));
   }
-  progress.finish();
-  return step > 0 ? total / static_cast<double>(step) : 0.0;
+  if (progress) progress->finish();
+  // Normalization statistics are each rank's own (no synchronised batch norm): rank 0's, the ones its
+  // checkpoints store, go to every rank so that all evaluate the same model.
+  if (averager_) broadcast_buffers_from_root(*communicator_, model_);
+  const double mean = step > 0 ? total / static_cast<double>(step) : 0.0;
+  if (communicator_->size() == 1) return mean;
+  // Every rank's shard has as many batches, so the mean of the ranks' means is the epoch's mean.
+  auto across_ranks = static_cast<float>(mean);
+  communicator_->average(std::span(&across_ranks, 1));
+  return across_ranks;
 }
 
 Variable Trainer::step_loss(const Batch& batch) {
@@ -120,11 +147,10 @@ Evaluation Trainer::evaluate(BatchStream& data) {
 TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   const auto start = std::chrono::steady_clock::now();
   TrainSummary summary;
-  if (!options_.out_dir.empty()) std::filesystem::create_directories(options_.out_dir);
-  const MetricsLog log(options_.out_dir.empty() ? "" : path_in(options_.out_dir, "metrics.jsonl"));
-  const MetricsLog steps_log(options_.out_dir.empty() || options_.log_every_steps <= 0
-                                 ? ""
-                                 : path_in(options_.out_dir, "steps.jsonl"));
+  if (writes_files()) std::filesystem::create_directories(options_.out_dir);
+  const MetricsLog log(writes_files() ? path_in(options_.out_dir, "metrics.jsonl") : "");
+  const MetricsLog steps_log(
+      !writes_files() || options_.log_every_steps <= 0 ? "" : path_in(options_.out_dir, "steps.jsonl"));
   const int first = restore(summary);
   log.truncate_from_epoch(first);
   steps_log.truncate_from_epoch(first);
@@ -148,13 +174,20 @@ TrainSummary Trainer::fit(BatchStream& train, BatchStream& test) {
   if (summary.final_test.samples == 0) summary.final_test = evaluate(test);
   if (last == options_.epochs) save_final_model(summary);
   summary.seconds = seconds_since(start);
+  if (averager_ && communicator_->is_root())
+    std::fprintf(stderr,
+                 "%s: %d ranks, %zu gradient buckets (%lld bytes a step); %.2f s of %.2f s waiting for "
+                 "their averages after backward\n",
+                 options_.label.c_str(), communicator_->size(), averager_->buckets(),
+                 static_cast<long long>(averager_->bytes_per_step()), averager_->wait_seconds(),
+                 summary.seconds);
   return summary;
 }
 
 // model.h5: the trained weights (the averages when keeping an EMA) without optimizer state — the small
 // file to evaluate, quantize or export.
 void Trainer::save_final_model(const TrainSummary& summary) {
-  if (options_.out_dir.empty()) return;
+  if (!writes_files()) return;
   if (ema_) ema_->swap();
   Checkpoint checkpoint{
       .model = model_.state_dict(), .optimizer = {}, .ema = {}, .assets = options_.assets, .meta = {}};
@@ -166,7 +199,7 @@ void Trainer::save_final_model(const TrainSummary& summary) {
 }
 
 void Trainer::save(const std::string& name, int epoch, const TrainSummary& summary) {
-  if (options_.out_dir.empty()) return;
+  if (!writes_files()) return;
   Checkpoint checkpoint{.model = model_.state_dict(),
                         .optimizer = optimizer_.state(),
                         .ema = ema_ ? ema_->state() : std::map<std::string, Tensor>{},

@@ -7,10 +7,13 @@
 
 #include "layers/module.h"
 #include "trainers/batch_stream.h"
+#include "trainers/communicator.h"
 #include "trainers/evaluation.h"
+#include "trainers/gradient_averager.h"
 #include "trainers/lr_schedule.h"
 #include "trainers/metrics_log.h"
 #include "trainers/optimizer.h"
+#include "trainers/single_process_communicator.h"
 #include "trainers/weight_ema.h"
 
 namespace qat {
@@ -37,6 +40,9 @@ struct TrainerOptions {
   std::function<void(int epoch)> on_epoch_start;
   /// Every this many steps, a line {"epoch", "step", "loss", "lr"} in out_dir/steps.jsonl (0 = off).
   int log_every_steps = 0;
+  /// The ranks of a data-parallel run (null = this process alone). Every rank starts from rank 0's
+  /// weights and random state, gradients are averaged over the ranks, and rank 0 alone writes files.
+  Communicator* communicator = nullptr;
 };
 
 /// What fit() returns.
@@ -49,7 +55,9 @@ struct TrainSummary {
 };
 
 /// Trains a model with one optimizer; checkpoints after every epoch (last.h5, best.h5) so a killed run
-/// resumes exactly, and writes the final weights alone to model.h5 when the run completes.
+/// resumes exactly, and writes the final weights alone to model.h5 when the run completes. With several
+/// ranks, each reads its own shard of every batch (the BatchStream's business) and the Trainer keeps the
+/// replicas equal.
 class Trainer {
  public:
   Trainer(Module& model, Optimizer& optimizer, TrainerOptions options, LossFn loss = {});
@@ -65,10 +73,16 @@ class Trainer {
   void save_final_model(const TrainSummary& summary);
   int restore(TrainSummary& summary);
 
+  bool writes_files() const { return !options_.out_dir.empty() && communicator_->is_root(); }
+
   Module& model_;
   Optimizer& optimizer_;
   TrainerOptions options_;
   LossFn loss_;
+  SingleProcessCommunicator alone_;
+  Communicator* communicator_;
+  std::unique_ptr<GradientAverager> averager_;  ///< with more than one rank
+  bool replicas_synced_after_first_forward_ = false;
   std::unique_ptr<WeightEma> ema_;
 };
 

@@ -63,6 +63,35 @@ TEST(Tape, GradientsAccumulateAcrossBackwardCalls) {
   EXPECT_FALSE(x.grad().defined());
 }
 
+// The hook of a leaf used early and late in the forward fires once, after both accumulations; the hook of
+// a leaf used only last fires before the tape has reached the first leaf (what lets communication overlap
+// the rest of the backward pass): early then holds only the partial gradient of the last op.
+TEST(Tape, GradReadyHookFiresOnceAfterTheLastAccumulation) {
+  Variable early(Tensor::from_vector({2}, {1.0f, 2.0f}), true),
+      late(Tensor::from_vector({2}, {3.0f, 4.0f}), true);
+  std::vector<std::vector<float>> early_seen, late_seen;
+  std::vector<float> early_when_late_fired;
+  early.set_grad_ready_hook([&] { early_seen.push_back(early.grad().to_vector()); });
+  late.set_grad_ready_hook([&] {
+    late_seen.push_back(late.grad().to_vector());
+    early_when_late_fired = early.grad().to_vector();
+  });
+  // y = 2 (3 early + late) + early = 7 early + 2 late
+  const Variable y = plus(scale(plus(scale(early, 3.0f), late), 2.0f), early);
+  y.backward(Tensor::full({2}, 1.0f));
+  ASSERT_EQ(early_seen.size(), 1u);
+  EXPECT_EQ(early_seen[0], (std::vector<float>{7.0f, 7.0f}));
+  ASSERT_EQ(late_seen.size(), 1u);
+  EXPECT_EQ(late_seen[0], (std::vector<float>{2.0f, 2.0f}));
+  EXPECT_EQ(early_when_late_fired, (std::vector<float>{1.0f, 1.0f}));
+  late.set_grad_ready_hook({});
+  early.zero_grad();
+  late.zero_grad();
+  plus(early, late).backward(Tensor::full({2}, 1.0f));
+  EXPECT_EQ(early_seen.size(), 2u);
+  EXPECT_EQ(late_seen.size(), 1u);  // removed
+}
+
 TEST(Tape, NoGradRecordsNothing) {
   Variable x(Tensor::from_vector({1}, {1.0f}), true);
   Variable y;

@@ -15,7 +15,7 @@ ImageDataset ramp() {
   ImageDataset data;
   data.images = Tensor::empty({10, 1, 4, 4}, DType::u8);
   for (int i = 0; i < 10; ++i) {
-    std::fill_n(data.images.data<uint8_t>() + 16 * i, 16, static_cast<uint8_t>(10 * i));
+    std::fill_n(data.images.data<uint8_t>() + int64_t{16} * i, 16, static_cast<uint8_t>(10 * i));
     data.labels.push_back(i);
   }
   data.num_classes = 10;
@@ -52,7 +52,7 @@ TEST(DataLoader, DropLastAndNormalization) {
   Tensor images, labels;
   ASSERT_TRUE(loader.next(images, labels));
   EXPECT_EQ(images.shape(), (Shape{4, 1, 4, 4}));
-  EXPECT_FLOAT_EQ(images.data<float>()[16 * 3], (30.0f / 255.0f - 0.5f) / 0.25f);
+  EXPECT_FLOAT_EQ(images.data<float>()[int64_t{16} * 3], (30.0f / 255.0f - 0.5f) / 0.25f);
   ASSERT_TRUE(loader.next(images, labels));
   EXPECT_FALSE(loader.next(images, labels));
 }
@@ -75,6 +75,46 @@ TEST(DataLoader, CropPadsWithZerosAndFlipMirrors) {
   EXPECT_TRUE(seen.count({0.0f, 0.0f, 1.0f}));  // mirrored
   EXPECT_TRUE(seen.count({0.0f, 0.0f, 0.0f}));  // shifted out, zero padding
   EXPECT_GE(seen.size(), 3u);
+}
+
+// Data-parallel shards: each batch of shard r is part r of the unsharded batch, augmentation included, so
+// the shards of an epoch are disjoint and together are exactly the unsharded epoch.
+TEST(DataLoader, ShardsSplitEveryBatchDisjointlyAndCoverTheEpoch) {
+  const ImageDataset data = ramp();
+  const DataLoaderOptions whole{
+      .batch_size = 4, .shuffle = true, .drop_last = true, .seed = 3, .crop_padding = 1, .flip = true};
+  DataLoaderOptions first = whole, second = whole;
+  first.shards = second.shards = 2;
+  second.shard = 1;
+  DataLoader all(data, whole), a(data, first), b(data, second);
+  EXPECT_EQ(a.batches_per_epoch(), all.batches_per_epoch());
+  for (int epoch : {0, 1}) {
+    for (DataLoader* loader : {&all, &a, &b}) loader->start_epoch(epoch);
+    Tensor images, labels, ia, la, ib, lb;
+    std::set<int32_t> seen;
+    while (all.next(images, labels)) {
+      ASSERT_TRUE(a.next(ia, la));
+      ASSERT_TRUE(b.next(ib, lb));
+      ASSERT_EQ(la.numel(), 2);
+      ASSERT_EQ(lb.numel(), 2);
+      std::vector<float> joined = ia.to_vector();
+      const std::vector<float> tail = ib.to_vector();
+      joined.insert(joined.end(), tail.begin(), tail.end());
+      EXPECT_EQ(joined, images.to_vector());
+      for (const Tensor* shard : {&la, &lb})
+        for (int i = 0; i < 2; ++i) EXPECT_TRUE(seen.insert(shard->data<int32_t>()[i]).second);
+    }
+    EXPECT_FALSE(a.next(ia, la));
+    EXPECT_FALSE(b.next(ib, lb));
+    EXPECT_EQ(seen.size(), 8u);  // two full batches of the 10 examples, none twice
+  }
+}
+
+TEST(DataLoader, ShardingNeedsADivisibleBatchAndDropLast) {
+  const ImageDataset data = ramp();
+  EXPECT_THROW(DataLoader(data, {.batch_size = 3, .drop_last = true, .shards = 2}), Error);
+  EXPECT_THROW(DataLoader(data, {.batch_size = 4, .drop_last = false, .shards = 2}), Error);
+  EXPECT_THROW(DataLoader(data, {.batch_size = 4, .drop_last = true, .shard = 2, .shards = 2}), Error);
 }
 
 // A background producer yields exactly the batches of the synchronous loader, also when an epoch is
