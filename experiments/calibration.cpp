@@ -4,6 +4,7 @@
 
 #include "engine/error.h"
 #include "experiments/model_factory.h"
+#include "experiments/model_layout.h"
 #include "trainers/checkpoint.h"
 
 namespace qat {
@@ -16,6 +17,7 @@ std::shared_ptr<Module> float_model(const config::Experiment& e, std::map<std::s
       "to its checkpoint");
   QAT_CHECK(std::filesystem::exists(path), "init_checkpoint: ", path, ": no such file");
   const Checkpoint init = load_checkpoint(path);
+  check_model_layout(init.meta, e.model(), path);
   auto model = build_model(e.model());
   try {
     model->load_state_dict(init.model);

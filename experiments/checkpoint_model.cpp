@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "experiments/config_loader.h"
 #include "experiments/model_factory.h"
+#include "experiments/model_layout.h"
 #include "experiments/quant_setup.h"
 
 namespace qat {
@@ -15,6 +16,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, const std::vector
             ": no 'config' attribute (not written by qat train)");
   out.experiment = parse_experiment(config->second, path + " (config attribute)");
   apply_overrides(out.experiment, overrides, path + " (config attribute)");
+  check_model_layout(out.checkpoint.meta, out.experiment.model(), path);
   out.model = build_model(out.experiment.model());
   out.quantized = quantize_model(*out.model, out.experiment);
   out.model->load_state_dict(out.checkpoint.model);

@@ -15,6 +15,7 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
+#include "experiments/model_layout.h"
 #include "experiments/output_location.h"
 #include "experiments/quant_setup.h"
 #include "layers/models/transformer_model.h"
@@ -129,11 +130,11 @@ void write_outputs(const fs::path& out, Module& model, const config::Experiment&
                    const std::vector<ptq::LayerReport>& reports, const std::string& result) {
   std::string config;
   QAT_CHECK(google::protobuf::TextFormat::PrintToString(e, &config), "qat ptq: cannot print the config");
-  save_checkpoint((out / "model.h5").string(), {.model = model.state_dict(),
-                                                .optimizer = {},
-                                                .ema = {},
-                                                .assets = data.assets(),
-                                                .meta = {{"config", config}}});
+  std::map<std::string, std::string> meta = model_layout_meta(e.model());
+  meta.emplace("config", config);
+  save_checkpoint(
+      (out / "model.h5").string(),
+      {.model = model.state_dict(), .optimizer = {}, .ema = {}, .assets = data.assets(), .meta = meta});
   std::string csv = ptq::layer_report_header() + "\n";
   for (const ptq::LayerReport& r : reports) csv += ptq::layer_report_row(r) + "\n";
   write_file_atomically((out / "layers.csv").string(), csv);

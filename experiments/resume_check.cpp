@@ -4,6 +4,7 @@
 
 #include "engine/error.h"
 #include "experiments/config_loader.h"
+#include "experiments/model_layout.h"
 #include "trainers/checkpoint.h"
 
 namespace qat {
@@ -32,6 +33,7 @@ void check_resume_config(const std::string& checkpoint_path, const config::Exper
   QAT_CHECK(stored_text != checkpoint.meta.end(), "--resume: ", checkpoint_path,
             " has no stored config (not written by qat train)");
   config::Experiment stored = parse_experiment(stored_text->second, checkpoint_path + " (config attribute)");
+  check_model_layout(checkpoint.meta, now.model(), checkpoint_path);
   config::Experiment current = now;
   for (const char* path : kResumableFields) {
     clear_path(stored, path);

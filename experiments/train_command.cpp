@@ -15,6 +15,7 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/json_line.h"
 #include "experiments/model_factory.h"
+#include "experiments/model_layout.h"
 #include "experiments/optimizer_factory.h"
 #include "experiments/output_location.h"
 #include "experiments/precision_config.h"
@@ -70,6 +71,7 @@ TrainerOptions trainer_options(const config::Experiment& e, const CommandLine& l
           .grad_clip_norm = e.train().grad_clip_norm(),
           .ema_decay = e.train().ema_decay(),
           .assets = {},
+          .meta = model_layout_meta(e.model()),
           .extra_loss = {},
           .teacher = nullptr,
           .distill_temperature = 1.0f,
@@ -84,6 +86,7 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
   QAT_CHECK(!path.empty() || !e.init_checkpoint().empty(),
             "quant.distill: needs quant.teacher_checkpoint or init_checkpoint");
   const Checkpoint loaded = path.empty() ? Checkpoint{} : load_checkpoint(path);
+  if (!path.empty()) check_model_layout(loaded.meta, e.model(), path);
   auto teacher = build_model(e.model());
   teacher->load_state_dict(path.empty() ? init.model : loaded.model);
   teacher->eval();
@@ -114,6 +117,7 @@ std::string run_train(const CommandLine& line) {
   const PrecisionScope precision(precision_of(e.train()));
   manual_seed(e.seed());
   const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
+  if (!e.init_checkpoint().empty()) check_model_layout(init.meta, e.model(), e.init_checkpoint());
   Communicator& world = world_communicator();
   world.set_timeout(e.train().collective_timeout_seconds());
   const auto data = make_pipeline(e, init.assets, {.rank = world.rank(), .ranks = world.size()});

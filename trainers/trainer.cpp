@@ -195,6 +195,7 @@ void Trainer::save_final_model(const TrainSummary& summary) {
   checkpoint.meta = {{"epoch", std::to_string(options_.epochs - 1)},
                      {"test_accuracy", std::to_string(summary.final_test.accuracy)},
                      {"config", options_.config_text}};
+  checkpoint.meta.insert(options_.meta.begin(), options_.meta.end());
   save_checkpoint(path_in(options_.out_dir, "model.h5"), checkpoint);
 }
 
@@ -211,6 +212,7 @@ void Trainer::save(const std::string& name, int epoch, const TrainSummary& summa
                      {"best_epoch", std::to_string(summary.best_epoch)},
                      {"best_accuracy", std::to_string(summary.best_test.accuracy)},
                      {"config", options_.config_text}};
+  checkpoint.meta.insert(options_.meta.begin(), options_.meta.end());
   save_checkpoint(path_in(options_.out_dir, name), checkpoint);
 }
 

@@ -30,6 +30,8 @@ struct TrainerOptions {
   float grad_clip_norm = 0.0f;  ///< clip the global gradient norm to this (0 = off)
   float ema_decay = 0.0f;       ///< evaluate and keep an EMA of the weights with this decay (0 = off)
   std::map<std::string, Tensor> assets;  ///< stored in every checkpoint (e.g. the tokenizer)
+  std::map<std::string, std::string>
+      meta;  ///< attributes stored in every checkpoint beside the trainer's own
   /// Added to the loss at every training step (e.g. a quantizer's cost constraint); unset = nothing.
   std::function<Variable()> extra_loss;
   /// Knowledge distillation: the teacher's logits for the same batch (evaluation mode, no gradient)

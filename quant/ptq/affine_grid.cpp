@@ -66,11 +66,12 @@ AffineGrid fit_grid(const Eigen::Ref<const Eigen::MatrixXd>& w, GridKind kind, i
     grid.zero.setConstant(maxq / 2.0);
     return grid;
   }
+  // Row ranges column by column: contiguous and vectorised in the column-major w, unlike row(r).minCoeff().
+  const Eigen::VectorXd lo = w.rowwise().minCoeff(), hi = w.rowwise().maxCoeff();
   for (Eigen::Index r = 0; r < rows; ++r) {
-    const double lo = w.row(r).minCoeff(), hi = w.row(r).maxCoeff();
-    if (kind == GridKind::asym0) fit_asym0(lo, hi, maxq, grid.step(r), grid.zero(r));
-    if (kind == GridKind::asym) fit_asym(lo, hi, maxq, grid.step(r), grid.zero(r));
-    if (kind == GridKind::sym) fit_sym(lo, hi, maxq, grid.step(r), grid.zero(r));
+    if (kind == GridKind::asym0) fit_asym0(lo(r), hi(r), maxq, grid.step(r), grid.zero(r));
+    if (kind == GridKind::asym) fit_asym(lo(r), hi(r), maxq, grid.step(r), grid.zero(r));
+    if (kind == GridKind::sym) fit_sym(lo(r), hi(r), maxq, grid.step(r), grid.zero(r));
   }
   return grid;
 }

@@ -1,6 +1,6 @@
 // The causal LM end to end on real WordNet glosses and fortunes, kept small: a tiny gpt trained for a few
 // epochs beats the unigram model of the training text by a margin, qat eval of its checkpoint gives
-// the same perplexity, and bad gpt configs name the field.
+// the same perplexity, its checkpoints record the pre-LN layout, and bad gpt configs name the field.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,8 +12,10 @@
 #include "experiments/data_pipeline.h"
 #include "experiments/eval_command.h"
 #include "experiments/model_factory.h"
+#include "experiments/model_layout.h"
 #include "experiments/train_command.h"
 #include "tests/test_util.h"
+#include "trainers/checkpoint.h"
 
 namespace qat {
 namespace {
@@ -44,6 +46,8 @@ TEST(GptTraining, BeatsTheUnigramReferenceAndEvalAgrees) {
   const double unigram = test::json_field(trained, "unigram_perplexity");
   EXPECT_LT(perplexity, 0.75 * unigram) << trained;
   EXPECT_GT(unigram, 20.0);  // the held-out text is not degenerate
+  for (const char* file : {"model.h5", "last.h5"})
+    EXPECT_EQ(load_checkpoint((dir / file).string()).meta.at(kModelLayoutAttribute), "gpt-pre-ln") << file;
 
   CommandLine eval;
   eval.positional = {(dir / "model.h5").string()};
