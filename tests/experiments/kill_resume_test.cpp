@@ -24,8 +24,10 @@ namespace fs = std::filesystem;
 std::vector<std::string> train_args(const std::string& out, bool resume) {
   std::vector<std::string> args{
       "train", std::string(QAT_SOURCE_DIR) + "/experiments/configs/fmnist_convnet_demo.pbtxt", "--out", out};
-  for (const char* s : {"data.train_limit=512", "data.test_limit=256", "model.width=4", "train.batch_size=32",
-                        "train.epochs=3"})
+  // 8192 images: a resumed run must outlast run_and_kill's 700 ms on a quiet machine (with 512 it
+  // finished in 0.5 s and the kill came too late).
+  for (const char* s : {"data.train_limit=8192", "data.test_limit=256", "model.width=4",
+                        "train.batch_size=32", "train.epochs=3"})
     args.insert(args.end(), {"--set", s});
   if (resume) args.push_back("--resume");
   return args;
