@@ -16,8 +16,7 @@ std::shared_ptr<Module> float_model(const config::Experiment& e, std::map<std::s
       "init_checkpoint: qat ptq quantizes a trained model, qat allocate scores one; set init_checkpoint "
       "to its checkpoint");
   QAT_CHECK(std::filesystem::exists(path), "init_checkpoint: ", path, ": no such file");
-  const Checkpoint init = load_checkpoint(path);
-  check_model_layout(init.meta, e.model(), path);
+  const Checkpoint init = load_checkpoint_for(path, e.model());
   auto model = build_model(e.model());
   try {
     model->load_state_dict(init.model);

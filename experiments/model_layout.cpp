@@ -30,4 +30,10 @@ void check_model_layout(const std::map<std::string, std::string>& meta, const co
             "', but this build's model.arch '", config.arch(), "' is '", expected, "'");
 }
 
+Checkpoint load_checkpoint_for(const std::string& path, const config::ModelConfig& config) {
+  Checkpoint checkpoint = load_checkpoint(path);
+  check_model_layout(checkpoint.meta, config, path);
+  return checkpoint;
+}
+
 }  // namespace qat

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "experiments/experiment.pb.h"
+#include "trainers/checkpoint.h"
 
 namespace qat {
 
@@ -20,5 +21,8 @@ std::map<std::string, std::string> model_layout_meta(const config::ModelConfig& 
 /// Fails, naming `path`, when the checkpoint attributes `meta` lack or contradict model_layout(config).
 void check_model_layout(const std::map<std::string, std::string>& meta, const config::ModelConfig& config,
                         const std::string& path);
+
+/// The checkpoint at `path`, checked to hold weights of the layout `config` builds (check_model_layout).
+Checkpoint load_checkpoint_for(const std::string& path, const config::ModelConfig& config);
 
 }  // namespace qat

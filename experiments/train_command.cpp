@@ -85,8 +85,7 @@ std::shared_ptr<Module> distillation_teacher(const config::Experiment& e, const 
   const std::string& path = e.quant().teacher_checkpoint();
   QAT_CHECK(!path.empty() || !e.init_checkpoint().empty(),
             "quant.distill: needs quant.teacher_checkpoint or init_checkpoint");
-  const Checkpoint loaded = path.empty() ? Checkpoint{} : load_checkpoint(path);
-  if (!path.empty()) check_model_layout(loaded.meta, e.model(), path);
+  const Checkpoint loaded = path.empty() ? Checkpoint{} : load_checkpoint_for(path, e.model());
   auto teacher = build_model(e.model());
   teacher->load_state_dict(path.empty() ? init.model : loaded.model);
   teacher->eval();
@@ -116,8 +115,8 @@ std::string run_train(const CommandLine& line) {
   if (e.quant().method() != "none") quant_policy(e.quant());  // config errors before any data is read
   const PrecisionScope precision(precision_of(e.train()));
   manual_seed(e.seed());
-  const Checkpoint init = e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint(e.init_checkpoint());
-  if (!e.init_checkpoint().empty()) check_model_layout(init.meta, e.model(), e.init_checkpoint());
+  const Checkpoint init =
+      e.init_checkpoint().empty() ? Checkpoint{} : load_checkpoint_for(e.init_checkpoint(), e.model());
   Communicator& world = world_communicator();
   world.set_timeout(e.train().collective_timeout_seconds());
   const auto data = make_pipeline(e, init.assets, {.rank = world.rank(), .ranks = world.size()});
